@@ -1,0 +1,52 @@
+# Beacon's commands. The first two are the README's: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INDEX := var/index/meta.json
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install dev index check fmt lint types nightly clean
+
+run: $(VENV)/.installed $(INDEX)  ## set up and serve on the embedded defaults (no API key, no network)
+	$(BIN)/beacon serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev  ## set up and run the whole test suite
+	$(BIN)/pytest
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(INDEX): $(VENV)/.installed
+	$(BIN)/beacon index build
+
+index: $(VENV)/.installed  ## rebuild the FAQ index from rag/kb
+	$(BIN)/beacon index build
+
+fmt: dev
+	$(BIN)/ruff format service rag prompts evals tests
+
+lint: dev
+	$(BIN)/ruff format --check service rag prompts evals tests
+	$(BIN)/ruff check service rag prompts evals tests
+
+types: dev
+	$(BIN)/mypy
+
+check: lint types test  ## format check, lint, types, tests
+
+nightly: dev  ## long property-based profile
+	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -m "nightly or not nightly"
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

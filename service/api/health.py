@@ -1,0 +1,34 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import JSONResponse
+
+from service.api.deps import ResourcesDep
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Alive: the process answers HTTP."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(resources: ResourcesDep) -> JSONResponse:
+    """Ready: the index is loaded and the provider is configured."""
+    checks = {
+        "index": len(resources.kb) > 0 and resources.retriever.kb_version == resources.kb.version,
+        "provider": resources.provider is not None,
+    }
+    status = 200 if all(checks.values()) else 503
+    body = {
+        "status": "ready" if status == 200 else "not_ready",
+        "checks": checks,
+        "kb_version": resources.kb.version,
+        "prompt_version": resources.prompts.version,
+        "provider": resources.provider.name,
+    }
+    return JSONResponse(body, status_code=status)

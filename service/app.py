@@ -1,0 +1,98 @@
+"""The application factory: ``create_app(settings)``; the lifespan owns every resource."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace.export import SpanExporter
+from prometheus_client import CollectorRegistry, make_asgi_app
+from starlette.responses import JSONResponse
+
+from service.api import ask, health
+from service.body_limit import BodyLimitMiddleware
+from service.errors import InvalidRequest, ServiceError, error_response
+from service.observability.logging import configure_logging
+from service.observability.metrics import Metrics
+from service.observability.middleware import SCOPE_KEY, TraceContextMiddleware
+from service.observability.tracing import build_tracer_provider
+from service.pipeline.redact import load_redaction_policy, redaction_processor
+from service.resources import Resources, build_resources
+from service.settings import Settings
+
+
+class State(TypedDict):
+    resources: Resources
+
+
+def create_app(
+    settings: Settings,
+    *,
+    registry: CollectorRegistry | None = None,
+    span_exporter: SpanExporter | None = None,
+) -> FastAPI:
+    registry = registry if registry is not None else CollectorRegistry()
+    metrics = Metrics(registry)
+    policy = load_redaction_policy()
+    canaries = (settings.canary.get_secret_value(),)
+    configure_logging(settings.observability, redact=redaction_processor(policy, canaries=canaries))
+    tracer_provider = build_tracer_provider(settings.observability, exporter=span_exporter)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[State]:
+        resources = build_resources(
+            settings, metrics=metrics, tracer_provider=tracer_provider, policy=policy
+        )
+        try:
+            yield {"resources": resources}
+        finally:
+            await resources.aclose()
+            tracer_provider.shutdown()
+
+    app = FastAPI(
+        title="Beacon",
+        summary="Customer-service answers with citations, streamed over SSE.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    app.include_router(ask.router)
+    app.include_router(health.router)
+    app.mount("/metrics", make_asgi_app(registry))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(TraceContextMiddleware)
+    _add_error_handlers(app, metrics)
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracer_provider,
+        exclude_spans=["send", "receive"],
+        excluded_urls="/metrics,/healthz,/readyz",
+    )
+    return app
+
+
+def _trace_id(request: Request) -> str:
+    trace = request.scope.get(SCOPE_KEY)
+    return trace.trace_id if trace is not None else ""
+
+
+def _add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(part) for part in err["loc"][1:]), "problem": err["msg"]}
+            for err in exc.errors()
+        ]
+        fields = ", ".join(d["field"] or "body" for d in details)
+        error = InvalidRequest(f"The request body is not valid ({fields}); see 'details'.")
+        metrics.errors.labels(error.layer, error.code).inc()
+        return error_response(error, _trace_id(request), details=details)
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        metrics.errors.labels(exc.layer, exc.code).inc()
+        return error_response(exc, _trace_id(request))

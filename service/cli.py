@@ -1,0 +1,89 @@
+"""``beacon``: serve, build the index, run the upstream simulator (and later: eval, drill, bench)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    settings = Settings()
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port if args.port is not None else settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,  # the canonical ask_completed line is the access log
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _index_build(args: argparse.Namespace) -> int:
+    from rag.index import build_index
+    from rag.knowledge import load_knowledge_base
+    from service.settings import Settings
+
+    options = Settings().retrieval
+    kb = load_knowledge_base(args.kb_dir or options.kb_dir)
+    index_dir = args.index_dir or options.index_dir
+    manifest = build_index(kb, index_dir=index_dir, embeddings_name=args.embeddings or options.embeddings)
+    print(f"built index {index_dir} for {kb.version}: {manifest}")
+    return 0
+
+
+def _upstream(args: argparse.Namespace) -> int:
+    from evals.upstream.config import SimulatorConfig
+    from evals.upstream.server import run
+
+    config = SimulatorConfig(ttft_ms=args.ttft_ms, tokens_per_second=args.tokens_per_second)
+    run(host=args.host, port=args.port, config=config)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="beacon", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the /ask API")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(handler=_serve)
+
+    index = commands.add_parser("index", help="manage the FAQ index")
+    index_commands = index.add_subparsers(dest="index_command", required=True)
+    build = index_commands.add_parser("build", help="(re)build the FAISS index from the KB")
+    build.add_argument("--kb-dir", type=Path, default=None)
+    build.add_argument("--index-dir", type=Path, default=None)
+    build.add_argument("--embeddings", choices=["hashing", "minilm", "openai"], default=None)
+    build.set_defaults(handler=_index_build)
+
+    upstream = commands.add_parser("upstream", help="run the OpenAI-compatible upstream simulator")
+    upstream.add_argument("--host", default="127.0.0.1")
+    upstream.add_argument("--port", type=int, default=8100)
+    upstream.add_argument("--ttft-ms", type=float, default=50.0)
+    upstream.add_argument("--tokens-per-second", type=float, default=50.0)
+    upstream.set_defaults(handler=_upstream)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Prometheus metrics over an injected registry; label values come from closed sets only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from service.errors import (
+    BodyTooLarge,
+    InputRejected,
+    InternalError,
+    InvalidRequest,
+    Overloaded,
+    ProviderBadResponse,
+    ProviderRateLimited,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    ServiceError,
+    ToolFailed,
+    ToolTimeout,
+    Unauthorized,
+    IndexUnavailable,
+    RetrievalFailed,
+)
+
+ROUTES = ("faq", "easy", "hard", "risky", "out_of_scope", "none")
+OUTCOMES = ("ok", "refused", "handoff", "error", "client_disconnected", "shed")
+KNOWN_ERRORS: tuple[type[ServiceError], ...] = (
+    InvalidRequest, BodyTooLarge, Unauthorized, InputRejected, RateLimited, Overloaded,
+    ProviderTimeout, ProviderRateLimited, ProviderUnavailable, ProviderBadResponse,
+    ToolTimeout, ToolFailed, IndexUnavailable, RetrievalFailed, InternalError,
+)  # fmt: skip
+SHED_REASONS = ("rate_limited", "queue_full", "queue_timeout", "body_too_large", "unauthorized")
+HANDOFF_REASONS = ("risk_terms", "guard_conservative", "fallback", "customer_request")
+REDACTION_KINDS = ("email", "phone", "card", "cn_id", "secret", "canary", "markup")
+CACHE_RESULTS = ("hit", "miss", "error")
+
+TTFT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
+RETRIEVAL_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+
+
+class Metrics:
+    """Every Beacon metric, registered on one registry (a fresh one per app in tests)."""
+
+    def __init__(self, registry: CollectorRegistry, *, models: Iterable[str] = ("faq",)) -> None:
+        self.registry = registry
+        r = registry
+        self.requests = Counter("beacon_requests", "Accepted /ask requests by route and outcome.", ["route", "outcome"], registry=r)
+        self.request_duration = Histogram("beacon_request_duration_seconds", "Time from request to terminal event.", ["route"], buckets=LATENCY_BUCKETS, registry=r)
+        self.ttft = Histogram("beacon_time_to_first_token_seconds", "Time from request to the first answer token.", ["route", "model"], buckets=TTFT_BUCKETS, registry=r)
+        self.tokens = Counter("beacon_tokens", "Model tokens by direction.", ["model", "direction"], registry=r)
+        self.cost = Counter("beacon_cost_usd", "Estimated model cost in US dollars.", ["model"], registry=r)
+        self.errors = Counter("beacon_errors", "Errors by layer and code.", ["layer", "code"], registry=r)
+        self.fallbacks = Counter("beacon_fallbacks", "Fallbacks taken between answer sources.", ["from", "to"], registry=r)
+        self.in_flight = Gauge("beacon_in_flight_requests", "Requests being answered now.", registry=r)
+        self.queue_depth = Gauge("beacon_queue_depth", "Requests waiting for admission.", registry=r)
+        self.shed = Counter("beacon_shed", "Requests refused by admission control.", ["reason"], registry=r)
+        self.retrieval_duration = Histogram("beacon_retrieval_duration_seconds", "FAQ search time.", buckets=RETRIEVAL_BUCKETS, registry=r)
+        self.retrieval_empty = Counter("beacon_retrieval_empty", "Searches that found no usable evidence.", registry=r)
+        self.redactions = Counter("beacon_redactions", "Redacted spans by kind.", ["kind"], registry=r)
+        self.refusals = Counter("beacon_refusals", "Questions refused (out of scope or rejected).", registry=r)
+        self.handoffs = Counter("beacon_handoffs", "Conversations handed to a human.", ["reason"], registry=r)
+        self.cache_requests = Counter("beacon_cache_requests", "Answer cache lookups.", ["result"], registry=r)
+        self.circuit_open = Gauge("beacon_circuit_open", "1 while a model's circuit breaker is open.", ["model"], registry=r)
+        self._preinitialise(models)  # fmt: skip
+
+    def _preinitialise(self, models: Iterable[str]) -> None:
+        """Create every closed label combination so dashboards and alerts see zeros, not gaps."""
+        for route in ROUTES:
+            self.request_duration.labels(route)
+            for outcome in OUTCOMES:
+                self.requests.labels(route, outcome)
+        for model in models:
+            self.add_model(model)
+        for error in KNOWN_ERRORS:
+            self.errors.labels(error.layer, error.code)
+        for reason in SHED_REASONS:
+            self.shed.labels(reason)
+        for reason in HANDOFF_REASONS:
+            self.handoffs.labels(reason)
+        for kind in REDACTION_KINDS:
+            self.redactions.labels(kind)
+        for result in CACHE_RESULTS:
+            self.cache_requests.labels(result)
+
+    def add_model(self, model: str) -> None:
+        for route in ROUTES:
+            self.ttft.labels(route, model)
+        self.tokens.labels(model, "input")
+        self.tokens.labels(model, "output")
+        self.cost.labels(model)
+        self.circuit_open.labels(model)

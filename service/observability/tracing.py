@@ -1,0 +1,33 @@
+"""OpenTelemetry: one TracerProvider per app (never the global one), exporter chosen by settings."""
+
+from __future__ import annotations
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+
+from service.settings import ObservabilitySettings
+
+
+def build_tracer_provider(
+    settings: ObservabilitySettings, *, exporter: SpanExporter | None = None
+) -> TracerProvider:
+    """Spans always get real ids (the trace_id in logs and events is the OTel trace id);
+    they are exported only when an exporter is configured or injected (tests)."""
+    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+    if exporter is not None:
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    elif settings.traces == "console":
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    elif settings.traces == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint))
+        )
+    return provider

@@ -1,0 +1,283 @@
+"""The /ask orchestrator: guard -> retrieve -> route -> generate -> redact -> events -> account.
+
+``Answerer.stream`` yields pipeline events; the API layer encodes them as SSE or collects them
+into one JSON body. Exactly one terminal event (``done`` or ``error``) ends every stream, and
+the request is accounted in ``finally`` whatever happened, client disconnects included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from opentelemetry import context as otel_context
+from opentelemetry.trace import Tracer
+
+from rag.language import Lang, detect_language
+from rag.retriever import Evidence, FaqRetriever
+from service.errors import InputRejected, InternalError, ServiceError
+from service.observability.ask_record import Accountant, AskRecord
+from service.observability.metrics import Metrics
+from service.observability.middleware import TraceContext
+from service.pipeline.conversation import ConversationStore
+from service.pipeline.events import Event, EventName
+from service.pipeline.generation import AnswerPlan, plan_answer
+from service.pipeline.guard import GuardAction, inspect_question
+from service.pipeline.redact import RedactionPolicy, StreamRedactor, redact_value
+from service.pipeline.route import Route, RouteThresholds, choose_route, extract_features
+from service.providers.base import ChatProvider, Usage
+from service.schemas import AskRequest
+from prompts.loader import PromptSet
+
+log = structlog.get_logger("beacon.pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class AnswererConfig:
+    thresholds: RouteThresholds
+    top_k: int
+    max_question_chars: int
+    easy_model: str
+    hard_model: str
+    max_tokens: int
+    canary: str
+    log_text: bool
+
+
+class Answerer:
+    def __init__(
+        self,
+        *,
+        config: AnswererConfig,
+        retriever: FaqRetriever,
+        prompts: PromptSet,
+        provider: ChatProvider,
+        faq_provider: ChatProvider,
+        policy: RedactionPolicy,
+        metrics: Metrics,
+        accountant: Accountant,
+        tracer: Tracer,
+        conversations: ConversationStore,
+    ) -> None:
+        self.config = config
+        self.retriever = retriever
+        self.prompts = prompts
+        self.provider = provider
+        self.faq_provider = faq_provider
+        self.policy = policy
+        self.metrics = metrics
+        self.accountant = accountant
+        self.tracer = tracer
+        self.conversations = conversations
+
+    def stream(self, ask: AskRequest, trace: TraceContext) -> AsyncIterator[Event]:
+        # Capture the server span's context now: the generator body runs later, lazily.
+        return self._stream(ask, trace, otel_context.get_current())
+
+    async def _stream(
+        self, ask: AskRequest, trace: TraceContext, parent: otel_context.Context
+    ) -> AsyncIterator[Event]:
+        record = AskRecord(trace_id=trace.trace_id, span_id=trace.span_id)
+        record.conversation_id = ask.conversation_id
+        self.metrics.in_flight.inc()
+        try:
+            async for event in self._answer(ask, record, parent):
+                yield event
+        except ServiceError as error:
+            record.fail(error)
+            yield EventName.ERROR, _error_payload(error)
+        except (asyncio.CancelledError, GeneratorExit):
+            record.outcome = "client_disconnected"
+            raise
+        except Exception:
+            log.exception("ask_failed", trace_id=trace.trace_id)
+            error = InternalError()
+            record.fail(error)
+            yield EventName.ERROR, _error_payload(error)
+        finally:
+            self.metrics.in_flight.dec()
+            self.accountant.finish(record)
+
+    async def _answer(
+        self, ask: AskRequest, record: AskRecord, parent: otel_context.Context
+    ) -> AsyncIterator[Event]:
+        question = ask.question
+        lang = _language(question, ask.locale)
+        record.lang = lang
+        record.kb_version = self.retriever.kb_version
+        record.prompt_version = self.prompts.version
+        if self.config.log_text:
+            record.question = str(redact_value(question, self.policy))
+
+        with self._span("beacon.guard", parent) as span:
+            verdict = inspect_question(
+                question, max_chars=self.config.max_question_chars, policy=self.policy
+            )
+            record.guard_signals = list(verdict.signals)
+            span.set_attribute("beacon.guard.action", verdict.action.value)
+            span.set_attribute("beacon.guard.signals", list(verdict.signals))
+        if verdict.action is GuardAction.REFUSE:
+            raise InputRejected()
+
+        evidence = self._retrieve(verdict.normalized, record, parent)
+        turn = self.conversations.next_turn(ask.conversation_id)
+        with self._span("beacon.route", parent) as span:
+            features = extract_features(
+                question,
+                evidence,
+                turn=turn,
+                conservative=verdict.action is GuardAction.CONSERVATIVE,
+            )
+            decision = choose_route(features, self.config.thresholds)
+            span.set_attribute("beacon.route", decision.route.value)
+            span.set_attribute("beacon.route.reason", decision.reason)
+            span.set_attribute("beacon.route.top_score", features.top_score)
+            span.set_attribute("beacon.route.margin", features.margin)
+        record.route = decision.route.value
+        record.route_reason = decision.reason
+
+        plan = plan_answer(
+            decision=decision,
+            evidence=evidence,
+            question=question,
+            lang=lang,
+            prompts=self.prompts,
+            config=self.config,
+            ticket_id=f"HO-{record.trace_id[:12]}",
+            use_model=self.provider is not self.faq_provider,
+        )
+        record.tier, record.model = plan.tier, plan.model
+        yield EventName.META, {
+            "route": decision.route.value,
+            "reason": decision.reason,
+            "tier": plan.tier,
+            "model": plan.model,
+            "prompt_version": self.prompts.version,
+            "kb_version": self.retriever.kb_version,
+            "conversation_id": ask.conversation_id,
+            "lang": lang,
+        }
+        yield EventName.EVIDENCE, {"citations": [_citation(item) for item in plan.citations]}
+        if plan.handoff_reason is not None:
+            self.metrics.handoffs.labels(plan.handoff_reason).inc()
+            yield EventName.HANDOFF, {
+                "reason": plan.handoff_reason,
+                "ticket_id": plan.ticket_id,
+            }
+        async for event in self._generate(plan, record, parent):
+            yield event
+
+    def _retrieve(
+        self, question: str, record: AskRecord, parent: otel_context.Context
+    ) -> list[Evidence]:
+        with self._span("beacon.retrieve", parent) as span:
+            started = time.perf_counter()
+            evidence = self.retriever.search(question, k=self.config.top_k)
+            self.metrics.retrieval_duration.observe(time.perf_counter() - started)
+            record.retrieval_ids = [item.id for item in evidence]
+            record.retrieval_scores = [round(item.score, 4) for item in evidence]
+            span.set_attribute("beacon.retrieval.ids", record.retrieval_ids)
+            span.set_attribute("beacon.retrieval.scores", record.retrieval_scores)
+        if not evidence or evidence[0].score < self.config.thresholds.answer_min_score:
+            self.metrics.retrieval_empty.inc()
+        return evidence
+
+    async def _generate(
+        self, plan: AnswerPlan, record: AskRecord, parent: otel_context.Context
+    ) -> AsyncIterator[Event]:
+        redactor = StreamRedactor(self.policy, canaries=(self.config.canary,))
+        usage = Usage(model=plan.model)
+        provider = self.faq_provider if plan.request is None or plan.model == "faq" else self.provider
+        answer_parts: list[str] | None = [] if self.config.log_text else None
+        span = self.tracer.start_span("beacon.generate", context=parent)
+        span.set_attribute("gen_ai.request.model", plan.model)
+        span.set_attribute("gen_ai.operation.name", "chat")
+        span.set_attribute("gen_ai.provider.name", provider.name)
+        try:
+            source = provider.stream(plan.request, usage) if plan.request else _fixed(plan.text)
+            async for chunk in source:
+                safe = redactor.feed(chunk)
+                if safe:
+                    if record.first_token_at is None:
+                        record.first_token_at = time.perf_counter()
+                    if answer_parts is not None:
+                        answer_parts.append(safe)
+                    yield EventName.TOKEN, safe
+                if redactor.blocked:
+                    break
+            tail = redactor.flush()
+            if tail:
+                if record.first_token_at is None:
+                    record.first_token_at = time.perf_counter()
+                yield EventName.TOKEN, tail
+        finally:
+            record.tokens_in, record.tokens_out = usage.tokens_in, usage.tokens_out
+            if plan.request is None:
+                record.tokens_out = 0
+            record.redactions = {str(kind): n for kind, n in redactor.counts.items() if n}
+            span.set_attribute("gen_ai.usage.input_tokens", record.tokens_in)
+            span.set_attribute("gen_ai.usage.output_tokens", record.tokens_out)
+            span.end()
+            self._record_redaction_span(record, parent)
+            if answer_parts is not None:
+                record.answer = "".join(answer_parts)
+        for kind, count in record.redactions.items():
+            yield EventName.REDACTION, {"kind": kind, "count": count}
+        finish_reason = plan.finish_reason
+        if redactor.blocked:
+            yield EventName.TOKEN, self.policy.block_message(plan.lang)
+            finish_reason = "content_filter"
+        record.outcome = plan.outcome
+        record.cost_usd = self.accountant.cost_of(record)
+        yield EventName.DONE, {
+            "finish_reason": finish_reason,
+            "usage": {"input_tokens": record.tokens_in, "output_tokens": record.tokens_out},
+            "cost_usd": round(record.cost_usd, 8),
+            "ttft_ms": record.ttft_ms,
+            "latency_ms": record.latency_ms(),
+            "cache_hit": record.cache_hit,
+        }
+
+    def _record_redaction_span(self, record: AskRecord, parent: otel_context.Context) -> None:
+        span = self.tracer.start_span("beacon.redact", context=parent)
+        span.set_attribute("beacon.redactions.total", sum(record.redactions.values()))
+        for kind, count in record.redactions.items():
+            span.set_attribute(f"beacon.redactions.{kind}", count)
+        span.end()
+
+    def _span(self, name: str, parent: otel_context.Context) -> Any:
+        return self.tracer.start_as_current_span(name, context=parent)
+
+
+def _language(question: str, locale: str | None) -> Lang:
+    if locale is not None:
+        return "zh" if locale.lower().startswith("zh") else "en"
+    return detect_language(question)
+
+
+async def _fixed(text: str) -> AsyncIterator[str]:
+    """Serve a templated answer (refusal, handoff) through the same redaction path."""
+    from service.providers.faq import split_into_chunks
+
+    for chunk in split_into_chunks(text):
+        yield chunk
+
+
+def _citation(item: Evidence) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "score": round(item.score, 4),
+        "source": item.source,
+        "version": item.version,
+    }
+
+
+def _error_payload(error: ServiceError) -> dict[str, object]:
+    payload = error.to_payload(trace_id="")
+    del payload["trace_id"]  # the encoder adds the request's trace_id to every event
+    return payload

@@ -1,0 +1,148 @@
+"""How a routed question will be answered: which model, which prompt, which evidence.
+
+``plan_answer`` is pure: it turns a route decision into an ``AnswerPlan`` the orchestrator
+executes, so the mapping from route to answer source is readable in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from prompts.loader import PromptSet
+from rag.language import Lang
+from rag.retriever import Evidence
+from service.pipeline.route import Route, RouteDecision
+from service.providers.base import ChatMessage, GenerationRequest
+from service.providers.faq import FAQ_MODEL
+
+if TYPE_CHECKING:
+    from service.pipeline.answer import AnswererConfig
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerPlan:
+    tier: str
+    model: str
+    lang: Lang
+    citations: Sequence[Evidence]
+    request: GenerationRequest | None = None  # None: serve ``text`` (a template) instead
+    text: str = ""
+    handoff_reason: str | None = None
+    ticket_id: str | None = None
+    outcome: str = "ok"
+    finish_reason: str = "stop"
+
+
+def format_evidence(evidence: Sequence[Evidence]) -> str:
+    """Evidence goes to the model as delimited data, never as instructions."""
+    blocks = [
+        f"<evidence>\n{item.answer}\n(source: {item.id}, {item.source}, version {item.version})\n"
+        "</evidence>"
+        for item in evidence
+    ]
+    return "\n".join(blocks) if blocks else "<evidence>\n(none)\n</evidence>"
+
+
+def plan_answer(
+    *,
+    decision: RouteDecision,
+    evidence: Sequence[Evidence],
+    question: str,
+    lang: Lang,
+    prompts: PromptSet,
+    config: AnswererConfig,
+    ticket_id: str,
+    use_model: bool,
+) -> AnswerPlan:
+    usable = [item for item in evidence if item.score >= config.thresholds.answer_min_score]
+    route = decision.route
+    if route is Route.OUT_OF_SCOPE:
+        return AnswerPlan(
+            tier="none",
+            model="none",
+            lang=lang,
+            citations=(),
+            text=prompts["refusal"].render(lang),
+            outcome="refused",
+            finish_reason="refused",
+        )
+    if route is Route.RISKY:
+        return _plan_handoff(decision, usable, question, lang, prompts, config, ticket_id, use_model)
+    if route is Route.FAQ or not use_model:
+        cited = usable[:2] if route is Route.HARD else usable[:1]
+        cited = cited or list(evidence[:1])
+        return AnswerPlan(
+            tier=route.value,
+            model=FAQ_MODEL,
+            lang=lang,
+            citations=cited,
+            request=GenerationRequest(model=FAQ_MODEL, messages=(), lang=lang, evidence=cited),
+        )
+    model = config.hard_model if route is Route.HARD else config.easy_model
+    prompt = "answer_hard" if route is Route.HARD else "answer_easy"
+    cited = usable[:3] if route is Route.HARD else usable[:2]
+    return AnswerPlan(
+        tier=route.value,
+        model=model,
+        lang=lang,
+        citations=cited,
+        request=_model_request(model, prompt, question, cited, lang, prompts, config),
+    )
+
+
+def _plan_handoff(
+    decision: RouteDecision,
+    usable: Sequence[Evidence],
+    question: str,
+    lang: Lang,
+    prompts: PromptSet,
+    config: AnswererConfig,
+    ticket_id: str,
+    use_model: bool,
+) -> AnswerPlan:
+    cited = list(usable[:1])
+    request: GenerationRequest | None = None
+    model, text = "none", ""
+    if use_model:
+        model = config.hard_model
+        request = _model_request(
+            model, "answer_conservative", question, cited, lang, prompts, config
+        )
+    else:
+        text = prompts["handoff"].render(lang, ticket_id=ticket_id)
+        if cited:
+            text = f"{text}\n\n{cited[0].answer}"
+    return AnswerPlan(
+        tier="risky",
+        model=model,
+        lang=lang,
+        citations=cited,
+        request=request,
+        text=text,
+        handoff_reason=decision.reason,
+        ticket_id=ticket_id,
+        outcome="handoff",
+        finish_reason="handoff",
+    )
+
+
+def _model_request(
+    model: str,
+    prompt: str,
+    question: str,
+    evidence: Sequence[Evidence],
+    lang: Lang,
+    prompts: PromptSet,
+    config: AnswererConfig,
+) -> GenerationRequest:
+    system = prompts["system"].render(lang, canary=config.canary)
+    user = prompts[prompt].render(lang, evidence=format_evidence(evidence), question=question)
+    return GenerationRequest(
+        model=model,
+        messages=(ChatMessage("system", system), ChatMessage("user", user)),
+        lang=lang,
+        evidence=tuple(evidence),
+        max_tokens=config.max_tokens,
+    )

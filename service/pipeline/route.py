@@ -1,0 +1,132 @@
+"""Routing: a pure decision from request features to one of five routes, with its reason.
+
+``choose_route`` is deliberately free of I/O and settings objects so it can be table-tested;
+``extract_features`` turns a question and its evidence into those features.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rag.retriever import Evidence
+
+
+class Route(StrEnum):
+    FAQ = "faq"
+    EASY = "easy"
+    HARD = "hard"
+    RISKY = "risky"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteThresholds:
+    faq_min_score: float = 0.55
+    faq_min_margin: float = 0.10
+    answer_min_score: float = 0.30
+    hard_min_chars: int = 280
+    faq_direct: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RouteFeatures:
+    top_score: float
+    margin: float
+    chars: int
+    parts: int
+    risk_terms: tuple[str, ...] = ()
+    turn: int = 1
+    conservative: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDecision:
+    route: Route
+    reason: str
+    features: RouteFeatures
+
+
+# Terms that mean money at risk, legal threat or an angry customer: a person should see these.
+_RISK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.IGNORECASE))
+    for name, pattern in (
+        ("fraud", r"\bfraud\w*|\bscam\w*|\bphish\w*"),
+        ("stolen", r"\bstolen\b|\btheft\b|\bsomeone (?:else )?used my\b|\bwithout my (?:permission|consent)\b"),
+        ("unauthorized", r"\bunauthori[sz]ed\b|\bdidn'?t (?:make|authori[sz]e)\b"),
+        ("hacked", r"\bhack(?:ed|er)\b|\bcompromised\b"),
+        ("legal", r"\blawyer\b|\battorney\b|\bsue\b|\blawsuit\b|\blegal action\b|\bcourt\b"),
+        ("police", r"\bpolice\b|\breport (?:you|this) to\b"),
+        ("complaint", r"\bcomplain\w*"),
+        ("投诉", r"投诉"),
+        ("盗刷", r"盗刷|被盗|盗用|冒用"),
+        ("报警", r"报警|警察|公安"),
+        ("律师", r"律师|起诉|法院|打官司"),
+        ("诈骗", r"诈骗|骗子|欺诈"),
+        ("被黑", r"被黑|被盗号|账号被盗"),
+    )
+)
+
+_QUESTION_MARKS = re.compile(r"[?？]")
+_JOINERS = re.compile(
+    r"\b(?:and also|as well as|also,? (?:how|what|can|where|when|why|do|is)"
+    r"|and (?:how|what|can|where|when|why|do|does|is|will)\b)"
+    r"|另外|还有|以及|顺便|同时问|并且|此外",
+    re.IGNORECASE,
+)
+
+
+def find_risk_terms(question: str) -> tuple[str, ...]:
+    return tuple(name for name, pattern in _RISK_PATTERNS if pattern.search(question))
+
+
+def count_parts(question: str) -> int:
+    """Estimate how many distinct questions the message asks."""
+    marks = len(_QUESTION_MARKS.findall(question.strip().rstrip("?？")))
+    joiners = len(_JOINERS.findall(question))
+    return 1 + max(marks, joiners)
+
+
+def extract_features(
+    question: str, evidence: Sequence[Evidence], *, turn: int = 1, conservative: bool = False
+) -> RouteFeatures:
+    top = evidence[0].score if evidence else 0.0
+    second = evidence[1].score if len(evidence) > 1 else 0.0
+    return RouteFeatures(
+        top_score=top,
+        margin=top - second,
+        chars=len(question),
+        parts=count_parts(question),
+        risk_terms=find_risk_terms(question),
+        turn=turn,
+        conservative=conservative,
+    )
+
+
+def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteDecision:
+    """Pick the cheapest route that can answer safely. Order matters: safety first, cost last."""
+
+    def decide(route: Route, reason: str) -> RouteDecision:
+        return RouteDecision(route=route, reason=reason, features=features)
+
+    if features.risk_terms:
+        return decide(Route.RISKY, "risk_terms")
+    if features.conservative:
+        return decide(Route.RISKY, "guard_conservative")
+    if features.top_score < thresholds.answer_min_score:
+        return decide(Route.OUT_OF_SCOPE, "low_retrieval_score")
+    if features.parts >= 2:
+        return decide(Route.HARD, "multi_part")
+    if features.chars >= thresholds.hard_min_chars:
+        return decide(Route.HARD, "long_question")
+    if features.turn > 1:
+        return decide(Route.EASY, "follow_up")
+    confident = (
+        features.top_score >= thresholds.faq_min_score
+        and features.margin >= thresholds.faq_min_margin
+    )
+    if confident and thresholds.faq_direct:
+        return decide(Route.FAQ, "confident_faq_match")
+    return decide(Route.EASY, "confident_match_model" if confident else "uncertain_faq_match")

@@ -1,0 +1,41 @@
+"""The embedded ``faq`` provider: streams the matched FAQ answers, deterministic, no network."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+from service.errors import ProviderBadResponse
+from service.providers.base import GenerationRequest, Usage
+
+FAQ_MODEL = "faq"
+
+# Roughly what a tokenizer yields: one or two CJK characters, or a word piece with its space.
+_CHUNK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{1,2}|[\u3000-\u303f\uff00-\uffef]|[^\s\u3000-\u303f\u3400-\u9fff\uf900-\uffef]{1,6}\s*|\s+")
+
+
+def split_into_chunks(text: str) -> list[str]:
+    """Split text into model-sized chunks whose concatenation is the text itself."""
+    return _CHUNK.findall(text)
+
+
+class FaqProvider:
+    name = "faq"
+
+    async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:
+        usage.model = FAQ_MODEL
+        usage.reported = True
+        if not request.evidence:
+            raise ProviderBadResponse("There is no FAQ answer to serve for this question.")
+        answers = [item.answer for item in request.evidence]
+        separator = "\n\n"
+        for index, answer in enumerate(answers):
+            if index:
+                usage.tokens_out += 1
+                yield separator
+            for chunk in split_into_chunks(answer):
+                usage.tokens_out += 1
+                yield chunk
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,69 @@
+"""The ``openai`` provider on langchain-openai's ``ChatOpenAI`` (any OpenAI-compatible endpoint)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_openai import ChatOpenAI
+
+from service.providers.base import ChatMessage, GenerationRequest, Usage
+from service.providers.openai_errors import openai_errors_translated
+from service.settings import LLMSettings
+
+_MESSAGE_TYPES: dict[str, type[BaseMessage]] = {
+    "system": SystemMessage,
+    "user": HumanMessage,
+    "assistant": AIMessage,
+}
+
+
+def to_langchain_messages(messages: list[ChatMessage]) -> list[BaseMessage]:
+    return [_MESSAGE_TYPES[message.role](content=message.content) for message in messages]
+
+
+class LangChainOpenAIProvider:
+    name = "openai"
+
+    def __init__(self, settings: LLMSettings) -> None:
+        self._settings = settings
+        self._models: dict[tuple[str, tuple[tuple[str, str], ...]], ChatOpenAI] = {}
+
+    def chat_model(self, model: str, headers: dict[str, str] | None = None) -> ChatOpenAI:
+        """One client per (model, headers); ``stream_usage`` and timeouts are set explicitly
+        because their defaults are off (custom clients) and 120 s respectively."""
+        key = (model, tuple(sorted((headers or {}).items())))
+        if key not in self._models:
+            s = self._settings
+            self._models[key] = ChatOpenAI(
+                model=model,
+                base_url=s.base_url,
+                api_key=s.api_key,
+                timeout=s.total_timeout_s,
+                max_retries=0,  # retries are Beacon's decision, made before the first token
+                stream_usage=True,
+                stream_chunk_timeout=s.chunk_timeout_s,
+                max_completion_tokens=s.max_tokens,
+                temperature=s.temperature,
+                default_headers=dict(headers) if headers else None,
+            )
+        return self._models[key]
+
+    async def stream(self, request: GenerationRequest, usage: Usage) -> AsyncIterator[str]:
+        usage.model = request.model
+        chat = self.chat_model(request.model, dict(request.headers))
+        messages = to_langchain_messages(list(request.messages))
+        with openai_errors_translated():
+            async for chunk in chat.astream(messages):
+                if chunk.usage_metadata:
+                    usage.tokens_in = chunk.usage_metadata["input_tokens"]
+                    usage.tokens_out = chunk.usage_metadata["output_tokens"]
+                    usage.reported = True
+                text = chunk.content
+                if isinstance(text, str) and text:
+                    if not usage.reported:
+                        usage.tokens_out += 1
+                    yield text
+
+    async def aclose(self) -> None:
+        self._models.clear()

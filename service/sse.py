@@ -1,0 +1,88 @@
+"""A pure-ASGI Server-Sent Events response: one send per event, keep-alives, disconnect-aware.
+
+When the client goes away the streaming task is cancelled, so the pipeline's ``finally`` runs
+(and the upstream model call is closed) right away instead of at the next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from service.pipeline.events import KEEPALIVE_FRAME, Event, SSEEncoder
+
+class SSEResponse(Response):
+    media_type = "text/event-stream"
+
+    def __init__(
+        self, events: AsyncIterator[Event], *, trace_id: str, keepalive_s: float
+    ) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = b""
+        self.init_headers(
+            {"cache-control": "no-cache", "x-accel-buffering": "no", "x-trace-id": trace_id}
+        )
+        self.events = events
+        self.encoder = SSEEncoder(trace_id)
+        self.keepalive_s = keepalive_s
+        self.trace_id = trace_id
+        self._last_send = time.monotonic()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        stream = asyncio.current_task()
+        assert stream is not None
+        watcher = asyncio.create_task(self._cancel_on_disconnect(receive, stream))
+        keepalive = asyncio.create_task(self._send_keepalives(send))
+        disconnected = False
+        try:
+            await self._send_events(send)
+        except asyncio.CancelledError:
+            disconnected = watcher.done() and not watcher.cancelled()
+            if not disconnected:
+                raise
+            # Our own cancellation, caused by the disconnect: absorb it so the server sees a
+            # clean end of the ASGI call.
+            stream.uncancel()
+        except OSError:  # the transport broke mid-send: the client is gone
+            disconnected = True
+        finally:
+            watcher.cancel()
+            keepalive.cancel()
+            await _close_quietly(self.events)
+        if not disconnected:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _send_events(self, send: Send) -> None:
+        encode = self.encoder.encode
+        async for name, payload in self.events:
+            await send({"type": "http.response.body", "body": encode(name, payload), "more_body": True})
+            self._last_send = time.monotonic()
+
+    async def _send_keepalives(self, send: Send) -> None:
+        while True:
+            await asyncio.sleep(self.keepalive_s)
+            if time.monotonic() - self._last_send >= self.keepalive_s:
+                await send({"type": "http.response.body", "body": KEEPALIVE_FRAME, "more_body": True})
+                self._last_send = time.monotonic()
+
+    @staticmethod
+    async def _cancel_on_disconnect(receive: Receive, stream: asyncio.Task[object]) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                stream.cancel()
+                return
+
+
+async def _close_quietly(events: AsyncIterator[Event]) -> None:
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
