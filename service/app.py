@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse
 from service.api import ask, health
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
-from service.observability.logging import configure_logging
+from service.observability.logging import configure_logging, redaction_processor
 from service.observability.metrics import Metrics
 from service.observability.middleware import SCOPE_KEY, TraceContextMiddleware
 from service.observability.tracing import build_tracer_provider
-from service.pipeline.redact import load_redaction_policy, redaction_processor
+from service.pipeline.redact import load_redaction_policy
 from service.resources import Resources, build_resources
 from service.settings import Settings
 

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import structlog
 
+from service.pipeline.redact import RedactionPolicy, redact_value
 from service.settings import ObservabilitySettings
 
 EventDict = MutableMapping[str, Any]
@@ -43,3 +44,15 @@ def configure_logging(
         logger_factory=factory,
         cache_logger_on_first_use=True,
     )
+
+
+def redaction_processor(policy: RedactionPolicy, *, canaries: tuple[str, ...]) -> Processor:
+    """The log sink's copy of the stream redaction policy: every value is redacted before
+    rendering, so a PII value or the canary never reaches stdout raw."""
+
+    def redact_event(_: Any, __: str, event_dict: EventDict) -> EventDict:
+        redacted = redact_value(dict(event_dict), policy, canaries=canaries)
+        assert isinstance(redacted, dict)
+        return redacted
+
+    return redact_event
