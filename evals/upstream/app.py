@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from evals.upstream.config import Fault, SimulatorConfig
 from evals.upstream.request import InvalidRequest, parse_chat_request
 from evals.upstream.responder import (
+    Completion,
     ResponseWriter,
     plan_completion,
     respond_whole,
@@ -95,22 +96,25 @@ class UpstreamSimulator:
             request = parse_chat_request(body, sim_headers(scope), self.config)
         except InvalidRequest as exc:
             self.stats.count_rejected()
-            error = error_body(
-                exc.message, kind="invalid_request_error", param=exc.param, code="invalid_value"
-            )
-            await send_json(send, exc.status, error)
+            await send_json(send, exc.status, invalid_request_body(exc))
             return
         fault = request.controls.fault
         self.stats.count_request(fault)
         if fault in ERROR_RESPONSES:
-            status, error, headers = ERROR_RESPONSES[fault]
-            await send_json(send, status, error, headers)
+            await send_json(send, *ERROR_RESPONSES[fault])
             return
-        completion_id = f"chatcmpl-sim{next(self._ids):08x}"
         completion = plan_completion(
-            request, completion_id=completion_id, fixed_answer=self.config.answer
+            request,
+            completion_id=f"chatcmpl-sim{next(self._ids):08x}",
+            fixed_answer=self.config.answer,
         )
-        script = stream_completion if request.stream else respond_whole
+        await self.play(completion, stream=request.stream, receive=receive, send=send)
+
+    async def play(
+        self, completion: Completion, *, stream: bool, receive: Receive, send: Send
+    ) -> None:
+        """Play ``completion`` until it ends or the client leaves, and count how it ended."""
+        script = stream_completion if stream else respond_whole
         writer = ResponseWriter(send)
         self.stats.open_stream()
         outcome, disconnect_ms = StreamOutcome.FAULTED, None  # kept only if the script raised
@@ -133,6 +137,12 @@ def list_models() -> dict[str, Any]:
         for name in MODEL_NAMES
     ]
     return {"object": "list", "data": models}
+
+
+def invalid_request_body(exc: InvalidRequest) -> bytes:
+    return error_body(
+        exc.message, kind="invalid_request_error", param=exc.param, code="invalid_value"
+    )
 
 
 def sim_headers(scope: Scope) -> dict[str, str]:

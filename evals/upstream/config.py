@@ -7,7 +7,12 @@ from enum import StrEnum
 
 
 class Fault(StrEnum):
-    """Failures a request can ask for, by ``x-sim-fault`` header or ``+name`` model suffix."""
+    """Failures a request can ask for, by ``x-sim-fault`` header or ``+name`` model suffix.
+
+    The docstrings describe streaming requests; a non-streaming request gets the same failure
+    on its one JSON body (no response at all, a late one, a reset, ``{not json``, or a body cut
+    in half behind a clean HTTP end).
+    """
 
     NO_FIRST_TOKEN = "no_first_token"
     """Headers are sent, then nothing until the client gives up."""

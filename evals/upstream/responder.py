@@ -124,6 +124,13 @@ async def stream_completion(completion: Completion, writer: ResponseWriter) -> S
         start=start,
         interval=completion.seconds_per_token,
     )
+    return await end_stream(completion, frames, writer)
+
+
+async def end_stream(
+    completion: Completion, frames: ChunkFrames, writer: ResponseWriter
+) -> StreamOutcome:
+    """Close the stream after its content: properly, or broken as the fault says."""
     if completion.fault in (Fault.RESET_MID_STREAM, Fault.MALFORMED_CHUNK):
         await asyncio.sleep(completion.seconds_per_token)  # the broken chunk's turn
         if completion.fault is Fault.RESET_MID_STREAM:

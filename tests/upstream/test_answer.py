@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from evals.upstream import SimulatorConfig, start_simulator
 from evals.upstream.answer import EN_FALLBACK, EN_PREFIX, ZH_PREFIX
 from tests.upstream.chat import CHAT_PATH, chat_body, stream_body, stream_chat
+
+pytestmark = pytest.mark.slow  # every test here talks to a real simulator process
 
 EN_EVIDENCE = (
     "Answer from the evidence.\n<evidence>\n[faq-12] Refunds are processed within 5 business"

@@ -16,6 +16,8 @@ from tests.upstream.chat import (
     stream_chat,
 )
 
+pytestmark = pytest.mark.slow  # every test here talks to a real simulator process
+
 QUESTION = "How do I reset my password?"
 
 

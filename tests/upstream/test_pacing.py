@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from evals.upstream.config import SLOW_FIRST_TOKEN_FACTOR
 from tests.upstream.chat import TEST_CONFIG, stream_body, stream_chat
+
+pytestmark = pytest.mark.slow  # every test here talks to a real simulator process
 
 
 def test_first_token_waits_for_requested_ttft(client: httpx.Client) -> None:

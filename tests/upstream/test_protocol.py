@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import httpx
 import orjson
+import pytest
 
 from evals.upstream.tokens import estimate_prompt_tokens, split_tokens
 from tests.upstream.chat import CHAT_PATH, chat_body, stream_body, stream_chat
+
+pytestmark = pytest.mark.slow  # every test here talks to a real simulator process
 
 
 def test_stream_has_openai_chunk_shape(client: httpx.Client) -> None:

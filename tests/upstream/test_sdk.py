@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
 from evals.upstream import SimulatorProcess
 from evals.upstream.tokens import split_tokens
+
+pytestmark = pytest.mark.slow  # every test here talks to a real simulator process
 
 MESSAGES: list[BaseMessage] = [
     SystemMessage("<evidence>\nOrders ship within two days. Tracking follows.\n</evidence>"),

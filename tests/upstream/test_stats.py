@@ -6,9 +6,12 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from evals.upstream import SimulatorProcess
 from tests.upstream.chat import CHAT_PATH, chat_body, is_content_payload, stream_body, stream_chat
+
+pytestmark = pytest.mark.slow  # every test here talks to a real simulator process
 
 
 def wait_for_stats(
