@@ -50,7 +50,7 @@ def test_evidence_in_user_message_is_found(client: httpx.Client) -> None:
 
 def test_answer_header_overrides_text(client: httpx.Client) -> None:
     """The x-sim-answer header replaces the derived answer, even with Chinese text."""
-    headers = {"x-sim-answer": "固定答案 fixed".encode()}
+    headers = {b"x-sim-answer": "固定答案 fixed".encode()}
     response = client.post(CHAT_PATH, json=chat_body("Hi"), headers=headers)
     assert response.json()["choices"][0]["message"]["content"] == "固定答案 fixed"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import orjson
 import pytest
@@ -21,13 +23,11 @@ pytestmark = pytest.mark.slow  # every test here talks to a real simulator proce
 QUESTION = "How do I reset my password?"
 
 
-def fault_request(
-    fault: Fault, *, by: str, **extra: object
-) -> tuple[dict[str, object], dict[str, str]]:
+def fault_request(fault: Fault, *, by: str) -> tuple[dict[str, Any], dict[str, str]]:
     """Ask for ``fault`` by header or by model-name suffix."""
     if by == "header":
-        return stream_body(QUESTION, **extra), {"x-sim-fault": fault.value}
-    return stream_body(QUESTION, model=f"beacon-hard+{fault.value}", **extra), {}
+        return stream_body(QUESTION), {"x-sim-fault": fault.value}
+    return stream_body(QUESTION, model=f"beacon-hard+{fault.value}"), {}
 
 
 @pytest.mark.parametrize("by", ["header", "suffix"])
