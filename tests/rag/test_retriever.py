@@ -1,0 +1,109 @@
+"""Hybrid retrieval: bilingual hits, confidence scores, and behaviour under concurrency."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from rag.embeddings import HashingEmbeddings
+from rag.index import build_faq_index
+from rag.knowledge import load_knowledge_base
+from rag.retriever import FaqRetriever
+from tests.rag.test_knowledge import DEMO_KB_DIR
+
+OUT_OF_SCOPE = [
+    "What is the capital of France?",
+    "今天天气怎么样",
+    "Write me a poem about the sea",
+    "推荐一部电影",
+    "asdfghjkl",
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "entry", "lang"),
+    [
+        ("I'd like my money back please", "refund-request", "en"),
+        ("how can I cancel an order", "order-cancel", "en"),
+        ("forgot my password, can't sign in", "password-reset", "en"),
+        ("我想退钱", "refund-request", "zh"),
+        ("订单不想要了怎么取消", "order-cancel", "zh"),
+        ("密码不记得了", "password-reset", "zh"),
+        ("快递要几天才到", "delivery-time", "zh"),
+        ("我的 order 怎么 cancel", "order-cancel", "zh"),
+    ],
+)
+def test_search_finds_the_entry_in_the_question_language(
+    small_retriever: FaqRetriever, question: str, entry: str, lang: str
+) -> None:
+    """Unseen paraphrases in English, Chinese or a mix retrieve the entry, answered in kind."""
+    top = small_retriever.search(question, k=3)[0]
+    assert (top.id, top.lang) == (entry, lang)
+    kb_entry = small_retriever.kb.get(entry)
+    assert kb_entry is not None
+    assert top.answer == kb_entry.answer_in(lang)
+    assert top.title == kb_entry.title(lang)
+    assert (top.source, top.version) == (kb_entry.source, kb_entry.version)
+
+
+def test_search_returns_distinct_entries_best_first(small_retriever: FaqRetriever) -> None:
+    """Results are distinct entries with scores in [0, 1], sorted, at most k of them."""
+    hits = small_retriever.search("refund my order", k=3)
+    assert len(hits) == 3 == len({hit.id for hit in hits})
+    scores = [hit.score for hit in hits]
+    assert scores == sorted(scores, reverse=True)
+    for hit in hits:
+        assert 0.0 <= hit.score <= 1.0
+        assert all(0.0 <= part <= 1.0 for part in (hit.dense, hit.lexical, hit.matcher))
+    assert len(small_retriever.search("refund", k=10)) == 4
+
+
+def test_search_of_empty_question_returns_nothing(small_retriever: FaqRetriever) -> None:
+    """A question without words, or k=0, returns no evidence rather than arbitrary entries."""
+    assert small_retriever.search("  ？！ ", k=3) == []
+    assert small_retriever.search("refund", k=0) == []
+
+
+def test_exact_question_scores_high_and_off_topic_low(small_retriever: FaqRetriever) -> None:
+    """A KB question scores far above any off-topic question, in both languages."""
+    for question in ("How do I request a refund?", "怎么取消订单？"):
+        hits = small_retriever.search(question, k=2)
+        assert hits[0].score > 0.6 and hits[0].score - hits[1].score > 0.3
+    for question in OUT_OF_SCOPE:
+        assert small_retriever.search(question, k=1)[0].score < 0.25
+
+
+def test_search_is_thread_safe(small_retriever: FaqRetriever) -> None:
+    """Concurrent searches return exactly what sequential searches return."""
+    questions = ["refund please", "取消订单", "password", "多久到货", "weather"] * 40
+    expected = [small_retriever.search(q, k=3) for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(lambda q: small_retriever.search(q, k=3), questions)) == expected
+
+
+DEMO_IN_SCOPE = [
+    ("I want my money back for this order", "refund-request"),
+    ("where's my package right now", "order-track"),
+    ("I forgot my password and can't log in", "password-recover"),
+    ("can I pay with paypal", "payment-methods"),
+    ("I want to speak to a real person", "contact-human-agent"),
+    ("退款什么时候到账", "refund-track"),
+    ("可以用支付宝付款吗", "payment-methods"),
+    ("收到的东西是坏的", "damaged-item"),
+    ("优惠券用不了", "promo-code-not-working"),
+    ("我的 order 怎么 cancel", "order-cancel"),
+]
+
+
+def test_demo_kb_separates_in_scope_from_out_of_scope() -> None:
+    """On the shipped KB, unseen paraphrases hit their entry and outscore off-topic questions."""
+    kb = load_knowledge_base(DEMO_KB_DIR)
+    retriever = FaqRetriever(kb, build_faq_index(kb, HashingEmbeddings()))
+    in_scope = []
+    for question, entry in DEMO_IN_SCOPE:
+        top = retriever.search(question, k=2)[0]
+        assert top.id == entry, question
+        in_scope.append(top.score)
+    off_topic = [retriever.search(question, k=1)[0].score for question in OUT_OF_SCOPE]
+    assert max(off_topic) < 0.25 < 0.35 < min(in_scope)
