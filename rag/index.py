@@ -90,6 +90,8 @@ def kb_rows(kb: KnowledgeBase) -> list[tuple[str, Lang, str]]:
 def build_faq_index(kb: KnowledgeBase, embeddings: Embeddings) -> FaqIndex:
     """Embed every KB text, train the matcher and return an in-memory index (nothing written)."""
     rows = kb_rows(kb)
+    if not rows:
+        raise ValueError("cannot index an empty knowledge base")
     texts = [text for _, _, text in rows]
     matrix = embed_documents_matrix(embeddings, texts)
     vectors = faiss.IndexFlatIP(matrix.shape[1])

@@ -130,6 +130,8 @@ def load_knowledge_base(kb_dir: Path) -> KnowledgeBase:
                 )
             origin[entry.id] = path
             entries.append(entry)
+    if not entries:
+        raise KnowledgeBaseError(f"{kb_dir}: the knowledge-base files hold no entries")
     return KnowledgeBase(tuple(entries))
 
 

@@ -37,7 +37,7 @@ class MatcherParams:
     word_bigrams: bool = True
     c: float = 1.0
     slope: float = 4.0
-    offset: float = -1.0
+    offset: float = 0.0
 
     def hasher(self) -> NgramHasher:
         """Build the feature hasher these parameters describe."""
@@ -105,6 +105,11 @@ class IntentMatcher:
             intercept=bias.astype(np.float32),
             params=params,
         )
+
+    @property
+    def active(self) -> bool:
+        """False when the KB has a single entry: there is nothing to tell apart, scores are 0."""
+        return len(self.labels) >= 2
 
     def decision(self, text: str) -> FloatArray:
         """Return the raw one-vs-rest decision value for every label."""

@@ -13,7 +13,7 @@ a confidence that a router can threshold (``top score``) and compare (``top1 - t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -46,12 +46,21 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Fusion:
-    """Weights of the three signals (they sum to 1, so the fused score stays in [0, 1])."""
+    """Weights of the three signals (they sum to 1, so the fused score stays in [0, 1]).
 
-    dense: float = 0.3
-    lexical: float = 0.2
-    matcher: float = 0.5
+    The matcher leads: on BANKING77 dev and the demo KB it separated paraphrases from
+    off-topic questions best; dense and lexical add robustness (typos, rare words, tiny KBs).
+    """
+
+    dense: float = 0.15
+    lexical: float = 0.15
+    matcher: float = 0.7
     candidate_rows: int = 64  # FAISS rows fetched per query before aggregating per entry
+
+    def without_matcher(self) -> Fusion:
+        """The same fusion with the matcher's weight spread over dense and lexical."""
+        total = self.dense + self.lexical
+        return replace(self, dense=self.dense / total, lexical=self.lexical / total, matcher=0.0)
 
 
 def lexical_terms(text: str) -> set[str]:
@@ -124,7 +133,8 @@ class FaqRetriever:
         self.kb = kb
         self.index = index
         self.embeddings = embeddings or index.embeddings
-        self.fusion = fusion or Fusion()
+        fusion = fusion or Fusion()
+        self.fusion = fusion if index.matcher.active else fusion.without_matcher()
         position = {entry.id: i for i, entry in enumerate(kb)}
         self._row_entry = np.array([position[entry_id] for entry_id, _, _ in rows], np.intp)
         self._matcher_order = np.array([index.matcher.labels.index(e.id) for e in kb], np.intp)

@@ -99,9 +99,12 @@ def test_malformed_yaml_files_are_rejected(tmp_path: Path, content: str) -> None
         load_knowledge_base(tmp_path)
 
 
-def test_empty_directory_is_an_error(tmp_path: Path) -> None:
-    """A directory with no KB files is an error rather than an empty knowledge base."""
+def test_empty_knowledge_base_is_an_error(tmp_path: Path) -> None:
+    """No KB files, or files without entries, are an error rather than an empty KB."""
     with pytest.raises(KnowledgeBaseError, match=r"no \*\.yaml"):
+        load_knowledge_base(tmp_path)
+    (tmp_path / "empty.yaml").write_text("entries: []\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="no entries"):
         load_knowledge_base(tmp_path)
 
 

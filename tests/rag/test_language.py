@@ -48,7 +48,7 @@ def test_normalize_text_is_idempotent_and_total(text: str) -> None:
 
 
 HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
-NON_HAN = st.characters(exclude_categories=("Cs",)).filter(
+NON_HAN = st.characters(exclude_categories=["Cs"]).filter(
     lambda c: not ("\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
 )
 WORD = st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)

@@ -9,6 +9,7 @@ import pytest
 from rag.embeddings import HashingEmbeddings
 from rag.index import build_faq_index
 from rag.knowledge import load_knowledge_base
+from rag.language import Lang
 from rag.retriever import FaqRetriever
 from tests.rag.test_knowledge import DEMO_KB_DIR
 
@@ -35,7 +36,7 @@ OUT_OF_SCOPE = [
     ],
 )
 def test_search_finds_the_entry_in_the_question_language(
-    small_retriever: FaqRetriever, question: str, entry: str, lang: str
+    small_retriever: FaqRetriever, question: str, entry: str, lang: Lang
 ) -> None:
     """Unseen paraphrases in English, Chinese or a mix retrieve the entry, answered in kind."""
     top = small_retriever.search(question, k=3)[0]
