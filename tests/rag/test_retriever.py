@@ -8,7 +8,7 @@ import pytest
 
 from rag.embeddings import HashingEmbeddings
 from rag.index import build_faq_index
-from rag.knowledge import load_knowledge_base
+from rag.knowledge import KnowledgeBase, knowledge_base_from_entries, load_knowledge_base
 from rag.language import Lang
 from rag.retriever import FaqRetriever
 from tests.rag.test_knowledge import DEMO_KB_DIR
@@ -108,3 +108,13 @@ def test_demo_kb_separates_in_scope_from_out_of_scope() -> None:
         in_scope.append(top.score)
     off_topic = [retriever.search(question, k=1)[0].score for question in OUT_OF_SCOPE]
     assert max(off_topic) < 0.25 < 0.35 < min(in_scope)
+
+
+def test_single_entry_kb_still_scores_matches_high(small_kb: KnowledgeBase) -> None:
+    """With one entry the matcher abstains, and dense plus lexical carry the whole score."""
+    kb = knowledge_base_from_entries(small_kb.entries[:1])
+    retriever = FaqRetriever(kb, build_faq_index(kb, HashingEmbeddings()))
+    assert retriever.fusion.matcher == 0.0
+    assert retriever.fusion.dense + retriever.fusion.lexical == pytest.approx(1.0)
+    assert retriever.search("How do I request a refund?", k=1)[0].score > 0.8
+    assert retriever.search("What is the capital of France?", k=1)[0].score < 0.3
