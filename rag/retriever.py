@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
-from rag.embeddings import FloatArray, embed_query_vector
+from rag.embeddings import FloatArray, embed_query_vector, embedding_name
 from rag.index import FaqIndex, IndexNotLoadedError, configure_faiss_threads, kb_rows
 from rag.knowledge import KnowledgeBase
 from rag.language import Lang, detect_language, is_han, normalize_text, tokenize
@@ -130,14 +130,20 @@ class FaqRetriever:
         rows = kb_rows(kb)
         if tuple(entry_id for entry_id, _, _ in rows) != index.manifest.rows:
             raise IndexNotLoadedError("index rows do not match the knowledge base")
+        self.embeddings = embeddings or index.embeddings
+        if embedding_name(self.embeddings) != index.manifest.embeddings:
+            raise IndexNotLoadedError(
+                f"index built with {index.manifest.embeddings!r} embeddings, "
+                f"searching with {embedding_name(self.embeddings)!r}"
+            )
         self.kb = kb
         self.index = index
-        self.embeddings = embeddings or index.embeddings
         fusion = fusion or Fusion()
         self.fusion = fusion if index.matcher.active else fusion.without_matcher()
         position = {entry.id: i for i, entry in enumerate(kb)}
         self._row_entry = np.array([position[entry_id] for entry_id, _, _ in rows], np.intp)
-        self._matcher_order = np.array([index.matcher.labels.index(e.id) for e in kb], np.intp)
+        label_position = {label: i for i, label in enumerate(index.matcher.labels)}
+        self._matcher_order = np.array([label_position[e.id] for e in kb], np.intp)
         self._lexical = LexicalScorer([text for _, _, text in rows], self._row_entry, len(kb))
         configure_faiss_threads()
 

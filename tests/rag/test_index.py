@@ -14,6 +14,7 @@ from rag.index import (
     FORMAT_VERSION,
     INDEX_FILE,
     META_FILE,
+    FaqIndex,
     IndexNotLoadedError,
     build_index,
     ensure_index,
@@ -140,3 +141,13 @@ def test_retriever_refuses_an_index_of_another_kb(small_kb: KnowledgeBase, tmp_p
     other = load_knowledge_base(write_kb(tmp_path / "kb2", SMALL_KB[:2]))
     with pytest.raises(IndexNotLoadedError, match="rebuild"):
         FaqRetriever(other, index)
+
+
+def test_retriever_refuses_other_embeddings(small_kb: KnowledgeBase, small_index: FaqIndex) -> None:
+    """Searching a hashing index with another embeddings backend is refused up front."""
+
+    class OtherEmbeddings(HashingEmbeddings):
+        name = "other"
+
+    with pytest.raises(IndexNotLoadedError, match="'other'"):
+        FaqRetriever(small_kb, small_index, OtherEmbeddings())
