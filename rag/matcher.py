@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse  # type: ignore[import-untyped]
+from scipy import sparse
 from sklearn.svm import LinearSVC
 
 from rag.embeddings import CodeArray, FloatArray, NgramHasher

@@ -46,9 +46,9 @@ class RetrievalSettings(_Section):
 class RouterSettings(_Section):
     """Thresholds of ``choose_route``; scores are the retriever's fused confidence in [0, 1]."""
 
-    faq_min_score: float = Field(default=0.55, ge=0, le=1)
+    faq_min_score: float = Field(default=0.45, ge=0, le=1)
     faq_min_margin: float = Field(default=0.10, ge=0, le=1)
-    answer_min_score: float = Field(default=0.30, ge=0, le=1)
+    answer_min_score: float = Field(default=0.20, ge=0, le=1)
     hard_min_chars: int = Field(default=280, ge=1)
     # Answer confident FAQ matches verbatim, without a model call. Unset: on for the embedded
     # `faq` provider, off when a model is configured (set true to trade tailoring for cost).

@@ -24,9 +24,9 @@ class Route(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RouteThresholds:
-    faq_min_score: float = 0.55
+    faq_min_score: float = 0.45
     faq_min_margin: float = 0.10
-    answer_min_score: float = 0.30
+    answer_min_score: float = 0.20
     hard_min_chars: int = 280
     faq_direct: bool = True
 

@@ -14,7 +14,6 @@ from evals.banking77 import (
     calibrate_threshold,
     humanise,
     measure_accuracy,
-    measure_latency,
     measure_refusal,
     read_examples,
     split_dev,
@@ -69,15 +68,13 @@ def test_calibrate_threshold_picks_lowest_precise_threshold() -> None:
     assert calibrate_threshold([(0.5, False)], precision=0.9) == 1.0
 
 
-def test_accuracy_and_latency_at_ten_thousand_rows(
+def test_accuracy_at_ten_thousand_rows(
     full_retriever: FaqRetriever, test_sample: list[Example]
 ) -> None:
-    """With ~10k rows, top-1 accuracy stays near 90% and search p99 stays within a few ms."""
+    """With ~10k rows, top-1 accuracy stays near 90% (latency is the benchmark's job)."""
     assert full_retriever.index.vectors.ntotal > 10_000
     accuracy = measure_accuracy(full_retriever, test_sample)
     assert accuracy.top1 >= 0.87 and accuracy.top3 >= 0.95
-    latency = measure_latency(full_retriever, [example.text for example in test_sample])
-    assert latency.p99_ms < 10.0
 
 
 def test_refusal_of_held_out_intents(train: list[Example]) -> None:
