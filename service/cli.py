@@ -1,4 +1,4 @@
-"""``beacon``: serve, build the index, run the upstream simulator (and later: eval, drill, bench)."""
+"""``beacon``: serve, build the index, run the upstream simulator, evals, drills, benchmarks."""
 
 from __future__ import annotations
 
@@ -39,8 +39,9 @@ def _index_build(args: argparse.Namespace) -> int:
     options = Settings().retrieval
     kb = load_knowledge_base(args.kb_dir or options.kb_dir)
     index_dir = args.index_dir or options.index_dir
-    manifest = build_index(kb, index_dir=index_dir, embeddings_name=args.embeddings or options.embeddings)
-    print(f"built index {index_dir} for {kb.version}: {manifest}")
+    embeddings = args.embeddings or options.embeddings
+    manifest = build_index(kb, index_dir=index_dir, embeddings_name=embeddings)
+    sys.stdout.write(f"built {index_dir} for {kb.version}: {manifest}\n")
     return 0
 
 

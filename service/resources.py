@@ -49,7 +49,9 @@ def build_provider(settings: Settings, faq: ChatProvider) -> ChatProvider:
 
 def route_thresholds(settings: Settings) -> RouteThresholds:
     options = settings.router
-    faq_direct = options.faq_direct if options.faq_direct is not None else settings.provider == "faq"
+    faq_direct = (
+        options.faq_direct if options.faq_direct is not None else settings.provider == "faq"
+    )
     return RouteThresholds(
         faq_min_score=options.faq_min_score,
         faq_min_margin=options.faq_min_margin,

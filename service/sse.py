@@ -16,15 +16,13 @@ from starlette.types import Receive, Scope, Send
 
 from service.pipeline.events import KEEPALIVE_FRAME, Event, SSEEncoder
 
+
 class SSEResponse(Response):
     media_type = "text/event-stream"
 
-    def __init__(
-        self, events: AsyncIterator[Event], *, trace_id: str, keepalive_s: float
-    ) -> None:
+    def __init__(self, events: AsyncIterator[Event], *, trace_id: str, keepalive_s: float) -> None:
         self.status_code = 200
         self.background = None
-        self.body = b""
         self.init_headers(
             {"cache-control": "no-cache", "x-accel-buffering": "no", "x-trace-id": trace_id}
         )
@@ -34,7 +32,7 @@ class SSEResponse(Response):
         self.trace_id = trace_id
         self._last_send = time.monotonic()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: ARG002
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         stream = asyncio.current_task()
         assert stream is not None
@@ -62,14 +60,18 @@ class SSEResponse(Response):
     async def _send_events(self, send: Send) -> None:
         encode = self.encoder.encode
         async for name, payload in self.events:
-            await send({"type": "http.response.body", "body": encode(name, payload), "more_body": True})
+            await send(
+                {"type": "http.response.body", "body": encode(name, payload), "more_body": True}
+            )
             self._last_send = time.monotonic()
 
     async def _send_keepalives(self, send: Send) -> None:
         while True:
             await asyncio.sleep(self.keepalive_s)
             if time.monotonic() - self._last_send >= self.keepalive_s:
-                await send({"type": "http.response.body", "body": KEEPALIVE_FRAME, "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": KEEPALIVE_FRAME, "more_body": True}
+                )
                 self._last_send = time.monotonic()
 
     @staticmethod

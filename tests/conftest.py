@@ -38,7 +38,9 @@ def settings_factory(demo_index_dir: Path) -> Callable[..., Settings]:
 class AppHandle:
     """A live Beacon on an ephemeral port, with its registry and span exporter to inspect."""
 
-    def __init__(self, server: LiveServer, registry: CollectorRegistry, spans: InMemorySpanExporter):
+    def __init__(
+        self, server: LiveServer, registry: CollectorRegistry, spans: InMemorySpanExporter
+    ):
         self.server = server
         self.registry = registry
         self.spans = spans

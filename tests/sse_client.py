@@ -36,7 +36,9 @@ def parse_sse(raw: str) -> list[ReceivedEvent]:
     return events
 
 
-def ask_sse(base_url: str, question: str, **body: Any) -> tuple[httpx.Response, list[ReceivedEvent]]:
+def ask_sse(
+    base_url: str, question: str, **body: Any
+) -> tuple[httpx.Response, list[ReceivedEvent]]:
     with httpx.Client(base_url=base_url, timeout=30) as client:
         response = client.post("/ask", json={"question": question, **body})
         return response, parse_sse(response.text)

@@ -25,9 +25,7 @@ class Pricing:
     def price_of(self, model: str) -> ModelPrice:
         return self.models.get(model, self.default)
 
-    def cost_usd(
-        self, model: str, *, tokens_in: int, tokens_out: int, cached_in: int = 0
-    ) -> float:
+    def cost_usd(self, model: str, *, tokens_in: int, tokens_out: int, cached_in: int = 0) -> float:
         price = self.price_of(model)
         fresh_in = max(tokens_in - cached_in, 0)
         return (
@@ -41,7 +39,9 @@ def _price(raw: dict[str, float]) -> ModelPrice:
     return ModelPrice(
         input_per_million=float(raw["input_per_million"]),
         output_per_million=float(raw["output_per_million"]),
-        cached_input_per_million=float(raw.get("cached_input_per_million", raw["input_per_million"])),
+        cached_input_per_million=float(
+            raw.get("cached_input_per_million", raw["input_per_million"])
+        ),
     )
 
 

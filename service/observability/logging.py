@@ -16,12 +16,15 @@ from service.settings import ObservabilitySettings
 EventDict = MutableMapping[str, Any]
 Processor = Callable[[Any, str, EventDict], EventDict]
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
-def configure_logging(
-    settings: ObservabilitySettings, *, redact: Processor | None = None
-) -> None:
+def configure_logging(settings: ObservabilitySettings, *, redact: Processor | None = None) -> None:
     """Configure structlog once per process; ``redact`` is the redaction policy's processor,
     run last before rendering so nothing raw reaches stdout."""
     processors: list[Any] = [

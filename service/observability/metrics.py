@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from service.errors import (
     BodyTooLarge,
+    IndexUnavailable,
     InputRejected,
     InternalError,
     InvalidRequest,
@@ -17,12 +18,11 @@ from service.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    RetrievalFailed,
     ServiceError,
     ToolFailed,
     ToolTimeout,
     Unauthorized,
-    IndexUnavailable,
-    RetrievalFailed,
 )
 
 ROUTES = ("faq", "easy", "hard", "risky", "out_of_scope", "none")
@@ -48,24 +48,78 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry, *, models: Iterable[str] = ("faq",)) -> None:
         self.registry = registry
         r = registry
-        self.requests = Counter("beacon_requests", "Accepted /ask requests by route and outcome.", ["route", "outcome"], registry=r)
-        self.request_duration = Histogram("beacon_request_duration_seconds", "Time from request to terminal event.", ["route"], buckets=LATENCY_BUCKETS, registry=r)
-        self.ttft = Histogram("beacon_time_to_first_token_seconds", "Time from request to the first answer token.", ["route", "model"], buckets=TTFT_BUCKETS, registry=r)
-        self.tokens = Counter("beacon_tokens", "Model tokens by direction.", ["model", "direction"], registry=r)
-        self.cost = Counter("beacon_cost_usd", "Estimated model cost in US dollars.", ["model"], registry=r)
-        self.errors = Counter("beacon_errors", "Errors by layer and code.", ["layer", "code"], registry=r)
-        self.fallbacks = Counter("beacon_fallbacks", "Fallbacks taken between answer sources.", ["from", "to"], registry=r)
-        self.in_flight = Gauge("beacon_in_flight_requests", "Requests being answered now.", registry=r)
-        self.queue_depth = Gauge("beacon_queue_depth", "Requests waiting for admission.", registry=r)
-        self.shed = Counter("beacon_shed", "Requests refused by admission control.", ["reason"], registry=r)
-        self.retrieval_duration = Histogram("beacon_retrieval_duration_seconds", "FAQ search time.", buckets=RETRIEVAL_BUCKETS, registry=r)
-        self.retrieval_empty = Counter("beacon_retrieval_empty", "Searches that found no usable evidence.", registry=r)
-        self.redactions = Counter("beacon_redactions", "Redacted spans by kind.", ["kind"], registry=r)
-        self.refusals = Counter("beacon_refusals", "Questions refused (out of scope or rejected).", registry=r)
-        self.handoffs = Counter("beacon_handoffs", "Conversations handed to a human.", ["reason"], registry=r)
-        self.cache_requests = Counter("beacon_cache_requests", "Answer cache lookups.", ["result"], registry=r)
-        self.circuit_open = Gauge("beacon_circuit_open", "1 while a model's circuit breaker is open.", ["model"], registry=r)
-        self._preinitialise(models)  # fmt: skip
+        self.requests = Counter(
+            "beacon_requests",
+            "Accepted /ask requests by route and outcome.",
+            ["route", "outcome"],
+            registry=r,
+        )
+        self.request_duration = Histogram(
+            "beacon_request_duration_seconds",
+            "Time from request to terminal event.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "beacon_time_to_first_token_seconds",
+            "Time from request to the first answer token.",
+            ["route", "model"],
+            buckets=TTFT_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter(
+            "beacon_tokens", "Model tokens by direction.", ["model", "direction"], registry=r
+        )
+        self.cost = Counter(
+            "beacon_cost_usd", "Estimated model cost in US dollars.", ["model"], registry=r
+        )
+        self.errors = Counter(
+            "beacon_errors", "Errors by layer and code.", ["layer", "code"], registry=r
+        )
+        self.fallbacks = Counter(
+            "beacon_fallbacks",
+            "Fallbacks taken between answer sources.",
+            ["from", "to"],
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "beacon_in_flight_requests", "Requests being answered now.", registry=r
+        )
+        self.queue_depth = Gauge(
+            "beacon_queue_depth", "Requests waiting for admission.", registry=r
+        )
+        self.shed = Counter(
+            "beacon_shed", "Requests refused by admission control.", ["reason"], registry=r
+        )
+        self.retrieval_duration = Histogram(
+            "beacon_retrieval_duration_seconds",
+            "FAQ search time.",
+            buckets=RETRIEVAL_BUCKETS,
+            registry=r,
+        )
+        self.retrieval_empty = Counter(
+            "beacon_retrieval_empty", "Searches that found no usable evidence.", registry=r
+        )
+        self.redactions = Counter(
+            "beacon_redactions", "Redacted spans by kind.", ["kind"], registry=r
+        )
+        self.refusals = Counter(
+            "beacon_refusals", "Questions refused (out of scope or rejected).", registry=r
+        )
+        self.handoffs = Counter(
+            "beacon_handoffs", "Conversations handed to a human.", ["reason"], registry=r
+        )
+        self.cache_requests = Counter(
+            "beacon_cache_requests", "Answer cache lookups.", ["result"], registry=r
+        )
+        self.circuit_open = Gauge(
+            "beacon_circuit_open",
+            "1 while a model's circuit breaker is open.",
+            ["model"],
+            registry=r,
+        )
+        self._preinitialise(models)
 
     def _preinitialise(self, models: Iterable[str]) -> None:
         """Create every closed label combination so dashboards and alerts see zeros, not gaps."""

@@ -17,6 +17,7 @@ import structlog
 from opentelemetry import context as otel_context
 from opentelemetry.trace import Tracer
 
+from prompts.loader import PromptSet
 from rag.language import Lang, detect_language
 from rag.retriever import Evidence, FaqRetriever
 from service.errors import InputRejected, InternalError, ServiceError
@@ -28,10 +29,9 @@ from service.pipeline.events import Event, EventName
 from service.pipeline.generation import AnswerPlan, plan_answer
 from service.pipeline.guard import GuardAction, inspect_question
 from service.pipeline.redact import RedactionPolicy, StreamRedactor, redact_value
-from service.pipeline.route import Route, RouteThresholds, choose_route, extract_features
+from service.pipeline.route import RouteThresholds, choose_route, extract_features
 from service.providers.base import ChatProvider, Usage
 from service.schemas import AskRequest
-from prompts.loader import PromptSet
 
 log = structlog.get_logger("beacon.pipeline")
 
@@ -95,9 +95,9 @@ class Answerer:
             raise
         except Exception:
             log.exception("ask_failed", trace_id=trace.trace_id)
-            error = InternalError()
-            record.fail(error)
-            yield EventName.ERROR, _error_payload(error)
+            internal = InternalError()
+            record.fail(internal)
+            yield EventName.ERROR, _error_payload(internal)
         finally:
             self.metrics.in_flight.dec()
             self.accountant.finish(record)
@@ -151,23 +151,29 @@ class Answerer:
             use_model=self.provider is not self.faq_provider,
         )
         record.tier, record.model = plan.tier, plan.model
-        yield EventName.META, {
-            "route": decision.route.value,
-            "reason": decision.reason,
-            "tier": plan.tier,
-            "model": plan.model,
-            "prompt_version": self.prompts.version,
-            "kb_version": self.retriever.kb_version,
-            "conversation_id": ask.conversation_id,
-            "lang": lang,
-        }
+        yield (
+            EventName.META,
+            {
+                "route": decision.route.value,
+                "reason": decision.reason,
+                "tier": plan.tier,
+                "model": plan.model,
+                "prompt_version": self.prompts.version,
+                "kb_version": self.retriever.kb_version,
+                "conversation_id": ask.conversation_id,
+                "lang": lang,
+            },
+        )
         yield EventName.EVIDENCE, {"citations": [_citation(item) for item in plan.citations]}
         if plan.handoff_reason is not None:
             self.metrics.handoffs.labels(plan.handoff_reason).inc()
-            yield EventName.HANDOFF, {
-                "reason": plan.handoff_reason,
-                "ticket_id": plan.ticket_id,
-            }
+            yield (
+                EventName.HANDOFF,
+                {
+                    "reason": plan.handoff_reason,
+                    "ticket_id": plan.ticket_id,
+                },
+            )
         async for event in self._generate(plan, record, parent):
             yield event
 
@@ -191,7 +197,9 @@ class Answerer:
     ) -> AsyncIterator[Event]:
         redactor = StreamRedactor(self.policy, canaries=(self.config.canary,))
         usage = Usage(model=plan.model)
-        provider = self.faq_provider if plan.request is None or plan.model == "faq" else self.provider
+        provider = (
+            self.faq_provider if plan.request is None or plan.model == "faq" else self.provider
+        )
         answer_parts: list[str] | None = [] if self.config.log_text else None
         span = self.tracer.start_span("beacon.generate", context=parent)
         span.set_attribute("gen_ai.request.model", plan.model)
@@ -233,14 +241,17 @@ class Answerer:
             finish_reason = "content_filter"
         record.outcome = plan.outcome
         record.cost_usd = self.accountant.cost_of(record)
-        yield EventName.DONE, {
-            "finish_reason": finish_reason,
-            "usage": {"input_tokens": record.tokens_in, "output_tokens": record.tokens_out},
-            "cost_usd": round(record.cost_usd, 8),
-            "ttft_ms": record.ttft_ms,
-            "latency_ms": record.latency_ms(),
-            "cache_hit": record.cache_hit,
-        }
+        yield (
+            EventName.DONE,
+            {
+                "finish_reason": finish_reason,
+                "usage": {"input_tokens": record.tokens_in, "output_tokens": record.tokens_out},
+                "cost_usd": round(record.cost_usd, 8),
+                "ttft_ms": record.ttft_ms,
+                "latency_ms": record.latency_ms(),
+                "cache_hit": record.cache_hit,
+            },
+        )
 
     def _record_redaction_span(self, record: AskRecord, parent: otel_context.Context) -> None:
         span = self.tracer.start_span("beacon.redact", context=parent)

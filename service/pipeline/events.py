@@ -41,7 +41,7 @@ class SSEEncoder:
     def __init__(self, trace_id: str) -> None:
         self.trace_id = trace_id
         self._seq = 0
-        self._token_prefix = b"\nevent: token\ndata: {\"text\":"
+        self._token_prefix = b'\nevent: token\ndata: {"text":'
         self._trace_suffix = b',"trace_id":"' + trace_id.encode() + b'"}\n\n'
 
     def encode(self, name: str, payload: Any) -> bytes:

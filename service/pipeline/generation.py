@@ -69,7 +69,9 @@ def plan_answer(
             finish_reason="refused",
         )
     if route is Route.RISKY:
-        return _plan_handoff(decision, usable, question, lang, prompts, config, ticket_id, use_model)
+        return _plan_handoff(
+            decision, usable, question, lang, prompts, config, ticket_id, use_model
+        )
     if route is Route.FAQ or not use_model:
         cited = usable[:2] if route is Route.HARD else usable[:1]
         cited = cited or list(evidence[:1])

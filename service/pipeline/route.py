@@ -54,7 +54,11 @@ _RISK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in (
         ("fraud", r"\bfraud\w*|\bscam\w*|\bphish\w*"),
-        ("stolen", r"\bstolen\b|\btheft\b|\bsomeone (?:else )?used my\b|\bwithout my (?:permission|consent)\b"),
+        (
+            "stolen",
+            r"\bstolen\b|\btheft\b|\bsomeone (?:else )?used my\b"
+            r"|\bwithout my (?:permission|consent)\b",
+        ),
         ("unauthorized", r"\bunauthori[sz]ed\b|\bdidn'?t (?:make|authori[sz]e)\b"),
         ("hacked", r"\bhack(?:ed|er)\b|\bcompromised\b"),
         ("legal", r"\blawyer\b|\battorney\b|\bsue\b|\blawsuit\b|\blegal action\b|\bcourt\b"),

@@ -11,7 +11,12 @@ from service.providers.base import GenerationRequest, Usage
 FAQ_MODEL = "faq"
 
 # Roughly what a tokenizer yields: one or two CJK characters, or a word piece with its space.
-_CHUNK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{1,2}|[\u3000-\u303f\uff00-\uffef]|[^\s\u3000-\u303f\u3400-\u9fff\uf900-\uffef]{1,6}\s*|\s+")
+_CHUNK = re.compile(
+    r"[\u3400-\u9fff\uf900-\ufaff]{1,2}"  # CJK ideographs, two at a time
+    r"|[\u3000-\u303f\uff00-\uffef]"  # CJK punctuation and full-width forms
+    r"|[^\s\u3000-\u303f\u3400-\u9fff\uf900-\uffef]{1,6}\s*"  # a latin word piece
+    r"|\s+"
+)
 
 
 def split_into_chunks(text: str) -> list[str]:

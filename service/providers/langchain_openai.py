@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx2
+import structlog
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
@@ -22,11 +24,27 @@ def to_langchain_messages(messages: list[ChatMessage]) -> list[BaseMessage]:
     return [_MESSAGE_TYPES[message.role](content=message.content) for message in messages]
 
 
+log = structlog.get_logger("beacon.provider")
+
+
+def build_http_client(settings: LLMSettings) -> httpx2.AsyncClient:
+    """One pooled client per provider (openai>=3 speaks httpx2), owned by the app's lifespan,
+    instead of langchain-openai's process-wide default that outlives event loops."""
+    timeout = httpx2.Timeout(
+        settings.total_timeout_s,
+        connect=settings.connect_timeout_s,
+        read=settings.chunk_timeout_s,
+    )
+    limits = httpx2.Limits(max_connections=512, max_keepalive_connections=64)
+    return httpx2.AsyncClient(timeout=timeout, limits=limits)
+
+
 class LangChainOpenAIProvider:
     name = "openai"
 
     def __init__(self, settings: LLMSettings) -> None:
         self._settings = settings
+        self._http = build_http_client(settings)
         self._models: dict[tuple[str, tuple[tuple[str, str], ...]], ChatOpenAI] = {}
 
     def chat_model(self, model: str, headers: dict[str, str] | None = None) -> ChatOpenAI:
@@ -46,6 +64,7 @@ class LangChainOpenAIProvider:
                 max_completion_tokens=s.max_tokens,
                 temperature=s.temperature,
                 default_headers=dict(headers) if headers else None,
+                http_async_client=self._http,
             )
         return self._models[key]
 
@@ -67,3 +86,4 @@ class LangChainOpenAIProvider:
 
     async def aclose(self) -> None:
         self._models.clear()
+        await self._http.aclose()

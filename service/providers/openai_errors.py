@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Iterator
 
 import openai
+import structlog
 
 from service.errors import (
     ProviderBadResponse,
@@ -15,6 +16,8 @@ from service.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+
+log = structlog.get_logger("beacon.provider")
 
 
 def _retry_after(error: openai.APIStatusError) -> float | None:
@@ -51,4 +54,7 @@ def openai_errors_translated() -> Iterator[None]:
     except (asyncio.CancelledError, GeneratorExit):
         raise
     except Exception as error:
-        raise translate_openai_error(error) from error
+        translated = translate_openai_error(error)
+        # The type name helps on-call; the message may quote upstream text, so it stays out.
+        log.warning("provider_failed", error_type=type(error).__name__, code=translated.code)
+        raise translated from error

@@ -127,9 +127,7 @@ def test_malformed_json_gets_422(beacon: AppHandle) -> None:
 
 def test_oversized_body_gets_413(beacon: AppHandle) -> None:
     """A body over the limit is refused with 413 before the app reads it."""
-    response = httpx.post(
-        f"{beacon.url}/ask", json={"question": "y" * 20_000}, timeout=10
-    )
+    response = httpx.post(f"{beacon.url}/ask", json={"question": "y" * 20_000}, timeout=10)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "body_too_large"
 

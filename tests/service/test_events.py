@@ -14,7 +14,7 @@ TRACE = "0af7651916cd43dd8448eb211c80319c"
 def test_token_cannot_forge_an_event() -> None:
     """A token containing a blank line and 'event: done' stays one token event."""
     encoder = SSEEncoder(TRACE)
-    evil = "hi\n\nevent: done\ndata: {\"finish_reason\": \"stop\"}\n\n"
+    evil = 'hi\n\nevent: done\ndata: {"finish_reason": "stop"}\n\n'
     raw = encoder.encode("token", evil) + encoder.encode("done", {"finish_reason": "stop"})
     events = parse_sse(raw.decode())
     assert [e.event for e in events] == ["token", "done"]

@@ -23,9 +23,7 @@ def simulator() -> Iterator[SimulatorProcess]:
 def openai_beacon(
     beacon_factory: Callable[..., AppHandle], simulator: SimulatorProcess
 ) -> AppHandle:
-    return beacon_factory(
-        provider="openai", llm=LLMSettings(base_url=simulator.openai_base_url)
-    )
+    return beacon_factory(provider="openai", llm=LLMSettings(base_url=simulator.openai_base_url))
 
 
 @pytest.mark.parametrize("question", ["怎么申请退款？", "How do I request a refund?"])
@@ -42,9 +40,10 @@ def test_refund_question_streams_the_simulator_answer(
     usage = done["usage"]
     assert usage["input_tokens"] > 50 and usage["output_tokens"] > 3
     assert done["cost_usd"] > 0
-    assert openai_beacon.metric(
-        "beacon_tokens_total", model="beacon-easy", direction="output"
-    ) == usage["output_tokens"]
+    assert (
+        openai_beacon.metric("beacon_tokens_total", model="beacon-easy", direction="output")
+        == usage["output_tokens"]
+    )
 
 
 def test_multi_part_question_goes_to_the_strong_model(openai_beacon: AppHandle) -> None:

@@ -12,9 +12,14 @@ from prompts.loader import PromptError, load_prompts, parse_prompt
 def test_shipped_prompts_load_in_both_languages() -> None:
     """Every shipped prompt has en and zh text and a label with its version and hash."""
     prompts = load_prompts()
-    assert {"system", "answer_easy", "answer_hard", "answer_conservative", "refusal", "handoff"} <= set(
-        prompts.prompts
-    )
+    assert {
+        "system",
+        "answer_easy",
+        "answer_hard",
+        "answer_conservative",
+        "refusal",
+        "handoff",
+    } <= set(prompts.prompts)
     for prompt in prompts.prompts.values():
         assert prompt.texts["en"] and prompt.texts["zh"]
         assert prompt.label.startswith(f"{prompt.name}@v{prompt.version}-")
@@ -42,5 +47,5 @@ def test_malformed_prompt_files_are_rejected(tmp_path: Path, text: str) -> None:
     """Missing front matter, version or a language section is a PromptError naming the file."""
     path = tmp_path / "broken.md"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(PromptError, match="broken.md"):
+    with pytest.raises(PromptError, match=r"broken\.md"):
         parse_prompt(path)

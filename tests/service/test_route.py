@@ -15,7 +15,9 @@ from service.pipeline.route import (
     find_risk_terms,
 )
 
-T = RouteThresholds(faq_min_score=0.55, faq_min_margin=0.10, answer_min_score=0.30, hard_min_chars=280)
+T = RouteThresholds(
+    faq_min_score=0.55, faq_min_margin=0.10, answer_min_score=0.30, hard_min_chars=280
+)
 
 
 def features(**values: object) -> RouteFeatures:
