@@ -40,10 +40,14 @@ class Resources:
 
 
 def build_provider(settings: Settings, faq: ChatProvider) -> ChatProvider:
-    if settings.provider == "openai":
+    if settings.provider == "openai" and settings.llm.client == "langchain":
         from service.providers.langchain_openai import LangChainOpenAIProvider
 
         return LangChainOpenAIProvider(settings.llm)
+    if settings.provider == "openai":
+        from service.providers.openai_direct import OpenAIDirectProvider
+
+        return OpenAIDirectProvider(settings.llm)
     return faq
 
 

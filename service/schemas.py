@@ -31,12 +31,20 @@ class Citation(BaseModel):
     version: int
 
 
+class RetrievedEntry(BaseModel):
+    """A ranked retrieval candidate (cited or not), for clients and evals that check citations."""
+
+    id: str
+    score: float
+
+
 class AskResponse(BaseModel):
     """The single JSON body served when the client sends ``Accept: application/json``."""
 
     trace_id: str
     answer: str
     citations: list[Citation]
+    retrieved: list[RetrievedEntry] = []
     route: str
     tier: str
     model: str

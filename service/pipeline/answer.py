@@ -164,7 +164,14 @@ class Answerer:
                 "lang": lang,
             },
         )
-        yield EventName.EVIDENCE, {"citations": [_citation(item) for item in plan.citations]}
+        yield (
+            EventName.EVIDENCE,
+            {
+                "citations": [_citation(item) for item in plan.citations],
+                # The ranked candidates behind the answer: evals check citations against them.
+                "retrieved": [{"id": item.id, "score": round(item.score, 4)} for item in evidence],
+            },
+        )
         if plan.handoff_reason is not None:
             self.metrics.handoffs.labels(plan.handoff_reason).inc()
             yield (

@@ -73,6 +73,7 @@ async def collect_answer(events: AsyncIterator[Event], trace_id: str) -> dict[st
             body.update(_without_trace(payload))
         elif name == EventName.EVIDENCE:
             body["citations"] = payload["citations"]
+            body["retrieved"] = payload.get("retrieved", [])
         elif name in (EventName.HANDOFF, EventName.REDACTION):
             body[name] = _without_trace(payload)
         elif name == EventName.DONE:
