@@ -10,15 +10,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace.export import SpanExporter
-from prometheus_client import CollectorRegistry, make_asgi_app
+from prometheus_client import CollectorRegistry
 from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from service.api import ask, health
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
+from service.observability.exposition import MetricsEndpoint
 from service.observability.logging import configure_logging, redaction_processor
 from service.observability.metrics import Metrics
 from service.observability.middleware import SCOPE_KEY, TraceContextMiddleware
+from service.observability.rejection import record_rejection
 from service.observability.tracing import build_tracer_provider
 from service.pipeline.redact import load_redaction_policy
 from service.resources import Resources, build_resources
@@ -36,7 +39,7 @@ def create_app(
     span_exporter: SpanExporter | None = None,
 ) -> FastAPI:
     registry = registry if registry is not None else CollectorRegistry()
-    metrics = Metrics(registry)
+    metrics = Metrics(registry, enabled=settings.observability.metrics_enabled)
     policy = load_redaction_policy()
     canaries = (settings.canary.get_secret_value(),)
     configure_logging(settings.observability, redact=redaction_processor(policy, canaries=canaries))
@@ -62,16 +65,23 @@ def create_app(
     app.state.metrics = metrics
     app.include_router(ask.router)
     app.include_router(health.router)
-    app.mount("/metrics", make_asgi_app(registry))
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    app.router.routes.append(Route("/metrics", MetricsEndpoint(registry), include_in_schema=False))
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.limits.max_body_bytes,
+        on_refuse=lambda error, trace_id, path: record_rejection(
+            metrics, error, trace_id=trace_id, path=path, shed_reason=error.code
+        ),
+    )
     app.add_middleware(TraceContextMiddleware)
     _add_error_handlers(app, metrics)
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=tracer_provider,
-        exclude_spans=["send", "receive"],
-        excluded_urls="/metrics,/healthz,/readyz",
-    )
+    if settings.observability.tracing_enabled:
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=tracer_provider,
+            exclude_spans=["send", "receive"],
+            excluded_urls="/metrics,/healthz,/readyz",
+        )
     return app
 
 
@@ -89,10 +99,10 @@ def _add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         ]
         fields = ", ".join(d["field"] or "body" for d in details)
         error = InvalidRequest(f"The request body is not valid ({fields}); see 'details'.")
-        metrics.errors.labels(error.layer, error.code).inc()
+        record_rejection(metrics, error, trace_id=_trace_id(request), path=request.url.path)
         return error_response(error, _trace_id(request), details=details)
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        metrics.errors.labels(exc.layer, exc.code).inc()
+        record_rejection(metrics, exc, trace_id=_trace_id(request), path=request.url.path)
         return error_response(exc, _trace_id(request))

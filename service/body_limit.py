@@ -6,16 +6,24 @@ A declared ``Content-Length`` is checked up front; a chunked body is buffered up
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import BodyTooLarge, error_response
 from service.observability.middleware import SCOPE_KEY
 
+# Told about each refusal (error, trace_id, path): the app logs and counts it.
+RefusalHook = Callable[[BodyTooLarge, str, str], None]
+
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, on_refuse: RefusalHook | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.on_refuse = on_refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,7 +51,10 @@ class BodyLimitMiddleware:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = BodyTooLarge(f"The request body must be at most {self.max_bytes} bytes.")
         trace = scope.get(SCOPE_KEY)
-        response = error_response(error, trace.trace_id if trace else "")
+        trace_id = trace.trace_id if trace else ""
+        if self.on_refuse is not None:
+            self.on_refuse(error, trace_id, scope["path"])
+        response = error_response(error, trace_id)
         await response(scope, receive, send)
 
 

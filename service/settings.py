@@ -65,9 +65,14 @@ class LimitSettings(_Section):
 
 
 class ObservabilitySettings(_Section):
+    """``log_level: warning`` silences the per-request lines; ``metrics_enabled`` and
+    ``tracing_enabled`` switch the other two signals off (only to measure their overhead)."""
+
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
     log_text: bool = False
+    metrics_enabled: bool = True
+    tracing_enabled: bool = True
     traces: Literal["none", "console", "otlp"] = "none"
     otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
     service_name: str = "beacon"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -37,15 +36,17 @@ def configure_logging(settings: ObservabilitySettings, *, redact: Processor | No
         processors.append(redact)
     if settings.log_format == "json":
         processors.append(structlog.processors.JSONRenderer(serializer=orjson.dumps))
-        factory: Any = structlog.BytesLoggerFactory(sys.stdout.buffer)
+        factory: Any = structlog.BytesLoggerFactory()  # sys.stdout, looked up per logger
     else:
         processors.append(structlog.dev.ConsoleRenderer(colors=False))
-        factory = structlog.PrintLoggerFactory(sys.stdout)
+        factory = structlog.PrintLoggerFactory()
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[settings.log_level]),
         logger_factory=factory,
-        cache_logger_on_first_use=True,
+        # Not cached: each app configures its own policy and canary (tests build many apps in
+        # one process), and a log call is made once per request, not per token.
+        cache_logger_on_first_use=False,
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 from service.errors import (
     BodyTooLarge,
@@ -45,8 +47,15 @@ RETRIEVAL_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 class Metrics:
     """Every Beacon metric, registered on one registry (a fresh one per app in tests)."""
 
-    def __init__(self, registry: CollectorRegistry, *, models: Iterable[str] = ("faq",)) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        *,
+        models: Iterable[str] = ("faq",),
+        enabled: bool = True,
+    ) -> None:
         self.registry = registry
+        self.enabled = enabled
         r = registry
         self.requests = Counter(
             "beacon_requests",
@@ -120,6 +129,8 @@ class Metrics:
             registry=r,
         )
         self._preinitialise(models)
+        if not enabled:
+            self._disable()
 
     def _preinitialise(self, models: Iterable[str]) -> None:
         """Create every closed label combination so dashboards and alerts see zeros, not gaps."""
@@ -140,6 +151,15 @@ class Metrics:
         for result in CACHE_RESULTS:
             self.cache_requests.labels(result)
 
+    def _disable(self) -> None:
+        """Swap every metric for a no-op and empty the registry (overhead measurements only).
+
+        Generic over the attributes, so a metric added to ``__init__`` is covered too."""
+        for name, metric in list(vars(self).items()):
+            if isinstance(metric, MetricWrapperBase):
+                self.registry.unregister(metric)
+                setattr(self, name, _NULL_METRIC)
+
     def add_model(self, model: str) -> None:
         for route in ROUTES:
             self.ttft.labels(route, model)
@@ -147,3 +167,18 @@ class Metrics:
         self.tokens.labels(model, "output")
         self.cost.labels(model)
         self.circuit_open.labels(model)
+
+
+class _NullMetric:
+    """Accepts every call a Counter, Gauge or Histogram does, and records nothing."""
+
+    def labels(self, *_: Any, **__: Any) -> _NullMetric:
+        return self
+
+    def inc(self, *_: Any, **__: Any) -> None:
+        return None
+
+    dec = set = observe = inc
+
+
+_NULL_METRIC = _NullMetric()

@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from service.settings import ObservabilitySettings
 
@@ -18,8 +19,14 @@ def build_tracer_provider(
     settings: ObservabilitySettings, *, exporter: SpanExporter | None = None
 ) -> TracerProvider:
     """Spans always get real ids (the trace_id in logs and events is the OTel trace id);
-    they are exported only when an exporter is configured or injected (tests)."""
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+    they are exported only when an exporter is configured or injected (tests).
+
+    With ``tracing_enabled`` off, spans are sampled out: ids still exist, nothing is recorded.
+    """
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": settings.service_name}),
+        sampler=None if settings.tracing_enabled else ALWAYS_OFF,  # None: parent-based, on
+    )
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     elif settings.traces == "console":
