@@ -114,7 +114,14 @@ def build_resources(
         conversations=ConversationStore(),
     )
     log.info("settings_loaded", settings=settings.masked())
-    log.info("index_loaded", kb_version=kb.version, entries=len(kb), provider=provider.name)
+    log.info(
+        "index_loaded",
+        kb_version=kb.version,
+        entries=len(kb),
+        index_vectors=retriever.index.vectors.ntotal,
+        embeddings=settings.retrieval.embeddings,
+        provider=provider.name,
+    )
     log.info("prompts_loaded", prompt_version=prompts.version, prompts=prompts.labels())
     return Resources(
         settings=settings,
