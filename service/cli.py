@@ -41,7 +41,8 @@ def _index_build(args: argparse.Namespace) -> int:
     index_dir = args.index_dir or options.index_dir
     embeddings = args.embeddings or options.embeddings
     manifest = build_index(kb, index_dir=index_dir, embeddings_name=embeddings)
-    sys.stdout.write(f"built {index_dir} for {kb.version}: {manifest}\n")
+    counts = ", ".join(f"{key}={value}" for key, value in manifest.counts.items())
+    sys.stdout.write(f"built {index_dir} for {kb.version} ({manifest.embeddings}: {counts})\n")
     return 0
 
 

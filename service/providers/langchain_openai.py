@@ -9,6 +9,7 @@ import structlog
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
+from service.errors import ProviderBadResponse
 from service.providers.base import ChatMessage, GenerationRequest, Usage
 from service.providers.openai_errors import openai_errors_translated
 from service.settings import LLMSettings
@@ -72,8 +73,10 @@ class LangChainOpenAIProvider:
         usage.model = request.model
         chat = self.chat_model(request.model, dict(request.headers))
         messages = to_langchain_messages(list(request.messages))
+        finished = False
         with openai_errors_translated():
             async for chunk in chat.astream(messages):
+                finished = finished or bool(chunk.response_metadata.get("finish_reason"))
                 if chunk.usage_metadata:
                     usage.tokens_in = chunk.usage_metadata["input_tokens"]
                     usage.tokens_out = chunk.usage_metadata["output_tokens"]
@@ -83,6 +86,8 @@ class LangChainOpenAIProvider:
                     if not usage.reported:
                         usage.tokens_out += 1
                     yield text
+        if not finished:  # cut off without a finish reason: the answer is incomplete
+            raise ProviderBadResponse()
 
     async def aclose(self) -> None:
         self._models.clear()
