@@ -5,10 +5,11 @@ Tests build ``Settings(_env_file=None, ...)`` directly; nothing reads ``os.envir
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import rag
@@ -86,6 +87,68 @@ class CacheSettings(_Section):
     max_entries: int = Field(default=10_000, ge=1)
 
 
+class TierDeadlines(_Section):
+    """Deadlines of one model call: to the first token, between chunks, and in total."""
+
+    first_token_s: float = Field(default=5.0, gt=0)
+    chunk_s: float = Field(default=10.0, gt=0)
+    total_s: float = Field(default=30.0, gt=0)
+
+
+class HardTierDeadlines(TierDeadlines):
+    """The strong model may think longer before it speaks."""
+
+    first_token_s: float = Field(default=10.0, gt=0)
+    chunk_s: float = Field(default=15.0, gt=0)
+    total_s: float = Field(default=60.0, gt=0)
+
+
+class ResilienceSettings(_Section):
+    """Deadlines per tier, retries before the first token, circuit breakers (see
+    ``service/resilience``), and the deadline of a retrieval."""
+
+    easy: TierDeadlines = TierDeadlines()
+    hard: HardTierDeadlines = HardTierDeadlines()
+    attempts_per_model: int = Field(default=2, ge=1)
+    retries_per_request: int = Field(default=2, ge=0)
+    retry_max_wait_s: float = Field(default=2.0, ge=0)
+    backoff_base_s: float = Field(default=0.1, ge=0)
+    backoff_max_s: float = Field(default=1.0, ge=0)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_cooldown_s: float = Field(default=30.0, gt=0)
+    retrieval_timeout_s: float = Field(default=2.0, gt=0)
+
+
+class AdmissionSettings(_Section):
+    """API keys as SHA-256 hex digests (none: no key needed), a per-key token bucket (off when
+    ``rate_per_s`` is unset), and a global concurrency limit with a bounded queue."""
+
+    api_key_sha256: tuple[str, ...] = ()
+    rate_per_s: float | None = Field(default=None, gt=0)
+    burst: int = Field(default=20, ge=1)
+    max_in_flight: int = Field(default=256, ge=1)
+    max_queue: int = Field(default=512, ge=0)
+    max_wait_s: float = Field(default=10.0, gt=0)
+    queued_every_s: float = Field(default=1.0, gt=0)
+    retry_after_s: float = Field(default=1.0, gt=0)
+
+    @field_validator("api_key_sha256")
+    @classmethod
+    def _digests_only(cls, digests: tuple[str, ...]) -> tuple[str, ...]:
+        if any(re.fullmatch(r"[0-9a-fA-F]{64}", digest) is None for digest in digests):
+            raise ValueError("api_key_sha256 holds SHA-256 hex digests, never the keys")
+        return digests
+
+
+class ToolSettings(_Section):
+    """``get_order_status``: the demo order database (default: ``orders.sqlite`` in the index
+    directory), its timeout and attempts (2: one retry)."""
+
+    orders_db: Path | None = None
+    timeout_s: float = Field(default=1.0, gt=0)
+    attempts: int = Field(default=2, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BEACON_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -102,6 +165,11 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     cache: CacheSettings = CacheSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
+    resilience: ResilienceSettings = ResilienceSettings()
+    admission: AdmissionSettings = AdmissionSettings()
+    tools: ToolSettings = ToolSettings()
+    # In-process fault points for drills (``service/faults.py``); never on in production.
+    faults_enabled: bool = False
 
     @model_validator(mode="after")
     def _enforce_production_secrets(self) -> Settings:
@@ -111,6 +179,8 @@ class Settings(BaseSettings):
                 raise ValueError("BEACON_CANARY must be set to a per-deployment value in prod")
             if self.provider == "openai" and self.llm.api_key.get_secret_value() == "unset":
                 raise ValueError("BEACON_LLM__API_KEY must be set when provider=openai in prod")
+            if self.faults_enabled:
+                raise ValueError("BEACON_FAULTS_ENABLED is for drills and must be off in prod")
         return self
 
     def masked(self) -> dict[str, object]:
