@@ -6,9 +6,9 @@ ServiceError
 │   ├── BodyTooLarge          413 body_too_large
 │   ├── Unauthorized          401 unauthorized
 │   └── InputRejected         400 input_rejected   (the input guard refused the question)
-├── Shed                     layer=input  (admission control; 429/503 with Retry-After)
+├── Shed                     layer=input  (admission control; 429 with Retry-After)
 │   ├── RateLimited           429 rate_limited
-│   └── Overloaded            503 overloaded
+│   └── Overloaded            429 overloaded   (queue full, or waited too long)
 ├── ProviderError            layer=model
 │   ├── ProviderTimeout       504 model_timeout
 │   ├── ProviderRateLimited   429 model_rate_limited
@@ -104,7 +104,6 @@ class RateLimited(Shed):
 
 
 class Overloaded(Shed):
-    status = 503
     code = "overloaded"
     default_message = "The service is at capacity. Retry after the indicated delay."
 
