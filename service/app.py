@@ -17,6 +17,7 @@ from starlette.routing import Route
 from service.api import ask, health
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
+from service.faults import FaultInjectionMiddleware
 from service.observability.exposition import MetricsEndpoint
 from service.observability.logging import configure_logging, redaction_processor
 from service.observability.metrics import Metrics
@@ -74,6 +75,8 @@ def create_app(
         ),
     )
     app.add_middleware(TraceContextMiddleware)
+    if settings.faults_enabled:  # drills only: honour the x-beacon-fault header
+        app.add_middleware(FaultInjectionMiddleware)
     _add_error_handlers(app, metrics)
     if settings.observability.tracing_enabled:
         FastAPIInstrumentor.instrument_app(

@@ -12,6 +12,7 @@ from rag.embeddings import make_embeddings
 from rag.index import configure_faiss_threads, ensure_index, load_index
 from rag.knowledge import KnowledgeBase, load_knowledge_base
 from rag.retriever import FaqRetriever
+from service.admission import Admission
 from service.observability.ask_record import Accountant
 from service.observability.cost import load_pricing
 from service.observability.metrics import Metrics
@@ -21,6 +22,7 @@ from service.pipeline.redact import RedactionPolicy
 from service.pipeline.route import RouteThresholds
 from service.providers.base import ChatProvider
 from service.providers.faq import FaqProvider
+from service.resilience.wiring import build_resilience
 from service.settings import Settings
 
 log = structlog.get_logger("beacon.startup")
@@ -34,6 +36,7 @@ class Resources:
     prompts: PromptSet
     provider: ChatProvider
     answerer: Answerer
+    admission: Admission
 
     async def aclose(self) -> None:
         await self.provider.aclose()
@@ -112,6 +115,14 @@ def build_resources(
         accountant=Accountant(metrics=metrics, pricing=load_pricing()),
         tracer=tracer_provider.get_tracer("beacon"),
         conversations=ConversationStore(),
+        resilience=build_resilience(
+            settings,
+            retriever=retriever,
+            provider=provider,
+            faq_provider=faq,
+            prompts=prompts,
+            metrics=metrics,
+        ),
     )
     log.info("settings_loaded", settings=settings.masked())
     log.info(
@@ -130,4 +141,5 @@ def build_resources(
         prompts=prompts,
         provider=provider,
         answerer=answerer,
+        admission=Admission(settings.admission, metrics),
     )

@@ -28,7 +28,9 @@ async def ask(
     resources: ResourcesDep,
     trace: TraceDep,
 ) -> Response:
-    events = answerer.stream(body, trace)
+    # Admission before any byte: 401, or 429 with Retry-After, when refused (never after).
+    ticket = resources.admission.admit(request.headers)
+    events = answerer.stream(body, trace, ticket)
     if "application/json" not in request.headers.get("accept", ""):
         keepalive = resources.settings.limits.keepalive_s
         return SSEResponse(events, trace_id=trace.trace_id, keepalive_s=keepalive)

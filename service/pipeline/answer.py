@@ -20,6 +20,7 @@ from opentelemetry.trace import Tracer
 from prompts.loader import PromptSet
 from rag.language import Lang, detect_language
 from rag.retriever import Evidence, FaqRetriever
+from service.admission.gate import Ticket
 from service.errors import InputRejected, InternalError, ServiceError
 from service.observability.ask_record import Accountant, AskRecord
 from service.observability.metrics import Metrics
@@ -29,8 +30,10 @@ from service.pipeline.events import Event, EventName
 from service.pipeline.generation import AnswerPlan, plan_answer
 from service.pipeline.guard import GuardAction, inspect_question
 from service.pipeline.redact import RedactionPolicy, StreamRedactor, redact_value
-from service.pipeline.route import RouteThresholds, choose_route, extract_features
+from service.pipeline.route import Route, RouteThresholds, extract_features
 from service.providers.base import ChatProvider, Usage
+from service.resilience.degrade import fallback_fields
+from service.resilience.pipeline import Resilience
 from service.schemas import AskRequest
 
 log = structlog.get_logger("beacon.pipeline")
@@ -62,6 +65,7 @@ class Answerer:
         accountant: Accountant,
         tracer: Tracer,
         conversations: ConversationStore,
+        resilience: Resilience,
     ) -> None:
         self.config = config
         self.retriever = retriever
@@ -73,18 +77,31 @@ class Answerer:
         self.accountant = accountant
         self.tracer = tracer
         self.conversations = conversations
+        self.resilience = resilience
 
-    def stream(self, ask: AskRequest, trace: TraceContext) -> AsyncIterator[Event]:
+    def stream(
+        self, ask: AskRequest, trace: TraceContext, ticket: Ticket | None = None
+    ) -> AsyncIterator[Event]:
+        """``ticket``: the request's admission, waited for first and released at the end."""
         # Capture the server span's context now: the generator body runs later, lazily.
-        return self._stream(ask, trace, otel_context.get_current())
+        return self._stream(ask, trace, otel_context.get_current(), ticket)
 
     async def _stream(
-        self, ask: AskRequest, trace: TraceContext, parent: otel_context.Context
+        self,
+        ask: AskRequest,
+        trace: TraceContext,
+        parent: otel_context.Context,
+        ticket: Ticket | None,
     ) -> AsyncIterator[Event]:
         record = AskRecord(trace_id=trace.trace_id, span_id=trace.span_id)
         record.conversation_id = ask.conversation_id
-        self.metrics.in_flight.inc()
+        admitted = False
         try:
+            if ticket is not None:
+                async for event in ticket.wait():  # `queued` events while the service is full
+                    yield event
+            self.metrics.in_flight.inc()
+            admitted = True
             async for event in self._answer(ask, record, parent):
                 yield event
         except ServiceError as error:
@@ -99,7 +116,10 @@ class Answerer:
             record.fail(internal)
             yield EventName.ERROR, _error_payload(internal)
         finally:
-            self.metrics.in_flight.dec()
+            if admitted:
+                self.metrics.in_flight.dec()
+            if ticket is not None:
+                ticket.release()
             self.accountant.finish(record)
 
     async def _answer(
@@ -123,32 +143,44 @@ class Answerer:
         if verdict.action is GuardAction.REFUSE:
             raise InputRejected()
 
-        evidence = self._retrieve(verdict.normalized, record, parent)
+        evidence = await self._retrieve(verdict.normalized, record, parent)
         turn = self.conversations.next_turn(ask.conversation_id)
         with self._span("beacon.route", parent) as span:
             features = extract_features(
                 question,
-                evidence,
+                evidence or [],
                 turn=turn,
                 conservative=verdict.action is GuardAction.CONSERVATIVE,
             )
-            decision = choose_route(features, self.config.thresholds)
+            decision = self.resilience.route(
+                features, self.config.thresholds, record, retrieved=evidence is not None
+            )
             span.set_attribute("beacon.route", decision.route.value)
             span.set_attribute("beacon.route.reason", decision.reason)
             span.set_attribute("beacon.route.top_score", features.top_score)
             span.set_attribute("beacon.route.margin", features.margin)
         record.route = decision.route.value
         record.route_reason = decision.reason
+        if decision.route is Route.TOOL and features.order_id and evidence is not None:
+            with self._span("beacon.tool", parent):
+                evidence = await self.resilience.with_order_status(
+                    features.order_id, evidence, lang, record
+                )
 
-        plan = plan_answer(
-            decision=decision,
-            evidence=evidence,
-            question=question,
-            lang=lang,
-            prompts=self.prompts,
-            config=self.config,
-            ticket_id=f"HO-{record.trace_id[:12]}",
-            use_model=self.provider is not self.faq_provider,
+        ticket_id = f"HO-{record.trace_id[:12]}"
+        plan = (
+            plan_answer(
+                decision=decision,
+                evidence=evidence,
+                question=question,
+                lang=lang,
+                prompts=self.prompts,
+                config=self.config,
+                ticket_id=ticket_id,
+                use_model=self.provider is not self.faq_provider,
+            )
+            if evidence is not None  # None: retrieval or a tool failed, a person takes over
+            else self.resilience.handoff_plan(lang, ticket_id)
         )
         record.tier, record.model = plan.tier, plan.model
         yield (
@@ -169,7 +201,9 @@ class Answerer:
             {
                 "citations": [_citation(item) for item in plan.citations],
                 # The ranked candidates behind the answer: evals check citations against them.
-                "retrieved": [{"id": item.id, "score": round(item.score, 4)} for item in evidence],
+                "retrieved": [
+                    {"id": item.id, "score": round(item.score, 4)} for item in evidence or []
+                ],
             },
         )
         if plan.handoff_reason is not None:
@@ -184,13 +218,15 @@ class Answerer:
         async for event in self._generate(plan, record, parent):
             yield event
 
-    def _retrieve(
+    async def _retrieve(
         self, question: str, record: AskRecord, parent: otel_context.Context
-    ) -> list[Evidence]:
+    ) -> list[Evidence] | None:
         with self._span("beacon.retrieve", parent) as span:
             started = time.perf_counter()
-            evidence = self.retriever.search(question, k=self.config.top_k)
+            evidence = await self.resilience.search(question, k=self.config.top_k, record=record)
             self.metrics.retrieval_duration.observe(time.perf_counter() - started)
+            if evidence is None:
+                return None
             record.retrieval_ids = [item.id for item in evidence]
             record.retrieval_scores = [round(item.score, 4) for item in evidence]
             span.set_attribute("beacon.retrieval.ids", record.retrieval_ids)
@@ -207,13 +243,22 @@ class Answerer:
         provider = (
             self.faq_provider if plan.request is None or plan.model == "faq" else self.provider
         )
+        generation = None
+        if plan.request is not None:
+            generation = self.resilience.generator.open(
+                plan.request,
+                record,
+                ticket_id=plan.ticket_id or f"HO-{record.trace_id[:12]}",
+                with_faq=plan.handoff_reason is None,
+            )
         answer_parts: list[str] | None = [] if self.config.log_text else None
         span = self.tracer.start_span("beacon.generate", context=parent)
         span.set_attribute("gen_ai.request.model", plan.model)
         span.set_attribute("gen_ai.operation.name", "chat")
         span.set_attribute("gen_ai.provider.name", provider.name)
         try:
-            source = provider.stream(plan.request, usage) if plan.request else _fixed(plan.text)
+            # Deadlines, retries before the first token, breakers and the fallback chain.
+            source = generation.stream(usage) if generation else _fixed(plan.text)
             async for chunk in source:
                 safe = redactor.feed(chunk)
                 if safe:
@@ -233,6 +278,10 @@ class Answerer:
             record.tokens_in, record.tokens_out = usage.tokens_in, usage.tokens_out
             if plan.request is None:
                 record.tokens_out = 0
+            if generation is not None:
+                record.model = usage.model  # who answered, after any fallback
+                span.set_attribute("beacon.fallbacks", record.fallbacks)
+                span.set_attribute("beacon.retries", generation.retries)
             record.redactions = {str(kind): n for kind, n in redactor.counts.items() if n}
             span.set_attribute("gen_ai.usage.input_tokens", record.tokens_in)
             span.set_attribute("gen_ai.usage.output_tokens", record.tokens_out)
@@ -242,11 +291,14 @@ class Answerer:
                 record.answer = "".join(answer_parts)
         for kind, count in record.redactions.items():
             yield EventName.REDACTION, {"kind": kind, "count": count}
-        finish_reason = plan.finish_reason
+        finish_reason, record.outcome = plan.finish_reason, plan.outcome
+        if generation is not None and generation.handed_off and plan.handoff_reason is None:
+            self.metrics.handoffs.labels("fallback").inc()
+            yield EventName.HANDOFF, {"reason": "fallback", "ticket_id": generation.ticket_id}
+            finish_reason = record.outcome = "handoff"
         if redactor.blocked:
             yield EventName.TOKEN, self.policy.block_message(plan.lang)
             finish_reason = "content_filter"
-        record.outcome = plan.outcome
         record.cost_usd = self.accountant.cost_of(record)
         yield (
             EventName.DONE,
@@ -257,6 +309,7 @@ class Answerer:
                 "ttft_ms": record.ttft_ms,
                 "latency_ms": record.latency_ms(),
                 "cache_hit": record.cache_hit,
+                **fallback_fields(record),
             },
         )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rag.retriever import Evidence
+from service.tools.order_number import find_order_id
 
 
 class Route(StrEnum):
@@ -20,6 +21,7 @@ class Route(StrEnum):
     HARD = "hard"
     RISKY = "risky"
     OUT_OF_SCOPE = "out_of_scope"
+    TOOL = "tool"  # the question carries an order number: look the order up, then answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ class RouteFeatures:
     risk_terms: tuple[str, ...] = ()
     turn: int = 1
     conservative: bool = False
+    order_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ def extract_features(
         risk_terms=find_risk_terms(question),
         turn=turn,
         conservative=conservative,
+        order_id=find_order_id(question),
     )
 
 
@@ -119,6 +123,8 @@ def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteD
         return decide(Route.RISKY, "risk_terms")
     if features.conservative:
         return decide(Route.RISKY, "guard_conservative")
+    if features.order_id is not None:
+        return decide(Route.TOOL, "order_number")
     if features.top_score < thresholds.answer_min_score:
         return decide(Route.OUT_OF_SCOPE, "low_retrieval_score")
     if features.parts >= 2:

@@ -70,17 +70,19 @@ def test_faq_direct_skips_the_model(
     assert sum(simulator.stats()["requests_total"].values()) == 0
 
 
-def test_unreachable_model_ends_with_one_error_event(
+def test_unreachable_model_falls_back_to_the_faq_answer(
     beacon_factory: Callable[..., AppHandle],
 ) -> None:
-    """A dead upstream yields a single typed error event, layer model, no exception text."""
+    """A dead upstream is answered from the FAQ, marked as a fallback, with one terminal event."""
     handle = beacon_factory(
         provider="openai", llm=LLMSettings(base_url="http://127.0.0.1:9/v1", connect_timeout_s=1)
     )
     _, events = ask_sse(handle.url, "How do I request a refund?")
     terminal = [e for e in events if e.event in ("done", "error")]
-    assert len(terminal) == 1 and terminal[0].event == "error"
-    assert terminal[0].data["layer"] == "model"
-    assert terminal[0].data["code"] in ("model_unavailable", "model_timeout")
-    assert "Traceback" not in terminal[0].data["message"]
-    assert handle.metric("beacon_requests_total", route="easy", outcome="error") == 1
+    assert len(terminal) == 1 and terminal[0].event == "done"
+    done = terminal[0].data
+    assert done["fallbacks"] == ["easy->faq"] and done["answered_by"] == "faq"
+    assert done["degraded"] == {"code": "model_unavailable", "layer": "model"}
+    assert answer_text(events).strip()
+    assert handle.metric("beacon_requests_total", route="easy", outcome="ok") == 1
+    assert handle.metric("beacon_fallbacks_total", **{"from": "easy", "to": "faq"}) == 1

@@ -1,0 +1,7 @@
+"""Admission control: API keys, per-key rate limits, a concurrency limit and a bounded queue."""
+
+from service.admission.control import Admission
+from service.admission.gate import QueueTimeout, Ticket
+from service.admission.keys import hash_api_key
+
+__all__ = ["Admission", "QueueTimeout", "Ticket", "hash_api_key"]

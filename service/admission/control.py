@@ -1,0 +1,52 @@
+"""Admission control at the door of ``/ask``: who may ask, how often, and how many at once.
+
+``Admission.admit`` runs before the response starts, so every refusal is a plain HTTP error
+(401, or 429 with ``Retry-After``) with no byte of stream sent; each is counted in
+``beacon_shed_total{reason}``. An admitted request holds a ``Ticket`` (maybe a queued one) that
+the pipeline releases when its stream ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from service.admission.bucket import RateLimiter
+from service.admission.gate import ConcurrencyGate, Ticket
+from service.admission.keys import ApiKeys
+from service.errors import Overloaded, RateLimited, Unauthorized
+from service.observability.metrics import Metrics
+from service.settings import AdmissionSettings
+
+
+class Admission:
+    def __init__(self, settings: AdmissionSettings, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self.keys = ApiKeys(settings.api_key_sha256)
+        self.limiter = RateLimiter(rate_per_s=settings.rate_per_s, burst=settings.burst)
+        self.gate = ConcurrencyGate(
+            limit=settings.max_in_flight,
+            max_queue=settings.max_queue,
+            max_wait_s=settings.max_wait_s,
+            queued_every_s=settings.queued_every_s,
+            retry_after_s=settings.retry_after_s,
+            metrics=metrics,
+        )
+
+    def admit(self, headers: Mapping[str, str]) -> Ticket:
+        """A slot or a queue place for this request, or raise the refusal to send instead."""
+        caller = self.keys.identify(headers)
+        if caller is None:
+            self._shed("unauthorized")
+            raise Unauthorized()
+        retry_after_s = self.limiter.try_take(caller)
+        if retry_after_s is not None:
+            self._shed("rate_limited")
+            raise RateLimited(retry_after_s=retry_after_s)
+        try:
+            return self.gate.enter()
+        except Overloaded:
+            self._shed("queue_full")
+            raise
+
+    def _shed(self, reason: str) -> None:
+        self.metrics.shed.labels(reason).inc()

@@ -1,0 +1,1 @@
+"""Resilience: deadlines, retries, circuit breakers and the fallback chain, around any provider."""

@@ -1,0 +1,1 @@
+"""Tools the agent calls while answering; their results are cited like evidence."""
