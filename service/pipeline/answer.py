@@ -238,7 +238,7 @@ class Answerer:
     async def _generate(
         self, plan: AnswerPlan, record: AskRecord, parent: otel_context.Context
     ) -> AsyncIterator[Event]:
-        redactor = StreamRedactor(self.policy, canaries=(self.config.canary,))
+        redactor = StreamRedactor(self.policy, canaries=(self.config.canary,), lang=plan.lang)
         usage = Usage(model=plan.model)
         provider = (
             self.faq_provider if plan.request is None or plan.model == "faq" else self.provider
