@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
+from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from rag.embeddings import CodeArray, FloatArray, NgramHasher
 
 ARRAYS_FILE = "matcher.npz"
+_MIN_CALIBRATION_ROWS = 100
+_MIN_CALIBRATION_ENTRIES = 5
 PARAMS_FILE = "matcher.json"
 
 
@@ -38,6 +41,7 @@ class MatcherParams:
     c: float = 1.0
     slope: float = 4.0
     offset: float = 0.0
+    calibration_folds: int = 3  # 0 keeps ``slope`` and ``offset`` as given
 
     def hasher(self) -> NgramHasher:
         """Build the feature hasher these parameters describe."""
@@ -95,8 +99,9 @@ class IntentMatcher:
                 params=params,
             )
         y = np.array([classes.index(label) for label in labels])
-        model = LinearSVC(C=params.c, dual="auto", max_iter=5000, random_state=0).fit(features, y)
-        weights, bias = _one_vs_rest(model.coef_, model.intercept_)
+        weights, bias = _fit(features, y, params.c)
+        if params.calibration_folds >= 2:
+            params = _calibrated(params, features, y)
         return cls(
             labels=classes,
             columns=columns,
@@ -177,6 +182,52 @@ def _l2_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     scale = sparse.diags(1.0 / np.where(norms > 0, norms, 1.0))
     return sparse.csr_matrix(scale @ matrix)
+
+
+def _fit(
+    features: sparse.csr_matrix, y: npt.NDArray[np.int_], c: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    model = LinearSVC(C=c, dual="auto", max_iter=5000, random_state=0).fit(features, y)
+    return _one_vs_rest(model.coef_, model.intercept_)
+
+
+def _calibrated(
+    params: MatcherParams, features: sparse.csr_matrix, y: npt.NDArray[np.int_]
+) -> MatcherParams:
+    """Platt-scale the decisions seen on held-out folds, so that a score reads as "this entry is
+    the answer". Each fold also leaves a third of the entries out of training: their rows stand
+    for questions the KB cannot answer. Positives are the right entry's decision on in-KB rows;
+    negatives are the best wrong entry's decision and the best decision on out-of-KB rows."""
+    folds = params.calibration_folds
+    if len(y) < _MIN_CALIBRATION_ROWS or len(np.unique(y)) < _MIN_CALIBRATION_ENTRIES:
+        return params  # too little held-out evidence: a fitted curve would be noise
+    right: list[float] = []
+    wrong: list[float] = []
+    row_fold = np.arange(len(y)) % folds  # rows are grouped by entry, so this stratifies
+    entry_fold = y % folds
+    for fold in range(folds):
+        train = (row_fold != fold) & (entry_fold != fold)
+        classes = np.unique(y[train])
+        if len(classes) < 2:
+            continue
+        weights, bias = _fit(features[train], y[train], params.c)
+        test = row_fold == fold
+        decisions = np.asarray(features[test] @ weights.T) + bias
+        position = {int(label): i for i, label in enumerate(classes)}
+        for row, label in zip(decisions, y[test].tolist(), strict=True):
+            mine = position.get(label)
+            if mine is None:
+                wrong.append(float(row.max()))
+            else:
+                right.append(float(row[mine]))
+                wrong.append(float(np.delete(row, mine).max()))
+    if not right:
+        return params
+    x = np.array(right + wrong).reshape(-1, 1)
+    target = np.r_[np.ones(len(right)), np.zeros(len(wrong))]
+    platt = LogisticRegression(C=100.0, class_weight="balanced").fit(x, target)
+    slope, offset = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    return replace(params, slope=round(slope, 4), offset=round(offset, 4)) if slope > 0 else params
 
 
 def _one_vs_rest(
