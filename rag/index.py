@@ -34,7 +34,7 @@ from rag.knowledge import KnowledgeBase
 from rag.language import Lang
 from rag.matcher import ARRAYS_FILE, PARAMS_FILE, IntentMatcher
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the matcher is Platt-calibrated at build (older indexes rebuild)
 INDEX_FILE = "faiss.index"
 META_FILE = "meta.json"
 
