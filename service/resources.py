@@ -11,7 +11,7 @@ from prompts.loader import PromptSet, load_prompts
 from rag.embeddings import make_embeddings
 from rag.index import configure_faiss_threads, ensure_index, load_index
 from rag.knowledge import KnowledgeBase, load_knowledge_base
-from rag.retriever import FaqRetriever
+from rag.retriever import FaqRetriever, Fusion
 from service.admission import Admission
 from service.observability.ask_record import Accountant
 from service.observability.cost import load_pricing
@@ -76,7 +76,9 @@ def build_retriever(settings: Settings, kb: KnowledgeBase) -> FaqRetriever:
         index = ensure_index(kb, options.index_dir, options.embeddings)
     else:
         index = load_index(options.index_dir, embeddings=embeddings)
-    return FaqRetriever(kb=kb, index=index, embeddings=embeddings)
+    weights = options.fusion
+    fusion = Fusion(dense=weights.dense, lexical=weights.lexical, matcher=weights.matcher)
+    return FaqRetriever(kb=kb, index=index, embeddings=embeddings, fusion=fusion)
 
 
 def build_resources(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import rag
+from rag.retriever import Fusion
 
 DEFAULT_KB_DIR = Path(rag.__file__).parent / "kb"
 
@@ -39,12 +40,21 @@ class LLMSettings(_Section):
     client: Literal["direct", "langchain"] = "direct"
 
 
+class FusionSettings(_Section):
+    """Weights of the retrieval signals (``rag.retriever.Fusion``); keep their sum at 1."""
+
+    dense: float = Field(default=Fusion.dense, ge=0, le=1)
+    lexical: float = Field(default=Fusion.lexical, ge=0, le=1)
+    matcher: float = Field(default=Fusion.matcher, ge=0, le=1)
+
+
 class RetrievalSettings(_Section):
     kb_dir: Path = DEFAULT_KB_DIR
     index_dir: Path = Path("var/index")
     embeddings: Literal["hashing", "minilm", "openai"] = "hashing"
     top_k: int = Field(default=3, ge=1, le=10)
     build_if_missing: bool = True
+    fusion: FusionSettings = FusionSettings()
 
 
 class RouterSettings(_Section):
