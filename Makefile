@@ -6,13 +6,19 @@ INDEX := var/index/meta.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev index check fmt lint types nightly clean
+.PHONY: run test install dev index check fmt lint types nightly clean promtool
 
 run: $(VENV)/.installed $(INDEX)  ## set up and serve on the embedded defaults (no API key, no network)
 	$(BIN)/beacon serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev  ## set up and run the whole test suite
+test: $(VENV)/.installed-dev promtool  ## set up and run the whole test suite
 	$(BIN)/pytest
+
+# Debian's `prometheus` package gives promtool (alert rule checks and unit tests) and the real
+# Prometheus the deploy tests scrape Beacon with. CI runs as root; elsewhere use sudo.
+promtool:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus)
 
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
