@@ -35,14 +35,18 @@ def _index_build(args: argparse.Namespace) -> int:
     from rag.index import build_index
     from rag.knowledge import load_knowledge_base
     from service.settings import Settings
+    from service.tools.orders_db import ORDERS_DB_NAME, build_orders_db
 
-    options = Settings().retrieval
+    settings = Settings()
+    options = settings.retrieval
     kb = load_knowledge_base(args.kb_dir or options.kb_dir)
     index_dir = args.index_dir or options.index_dir
     embeddings = args.embeddings or options.embeddings
     manifest = build_index(kb, index_dir=index_dir, embeddings_name=embeddings)
     counts = ", ".join(f"{key}={value}" for key, value in manifest.counts.items())
     sys.stdout.write(f"built {index_dir} for {kb.version} ({manifest.embeddings}: {counts})\n")
+    orders_db = settings.tools.orders_db or Path(index_dir) / ORDERS_DB_NAME
+    sys.stdout.write(f"built {orders_db} ({build_orders_db(orders_db)} demo orders)\n")
     return 0
 
 

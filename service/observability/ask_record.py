@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from service.errors import ServiceError
+from service.errors import ServiceError, Shed
 from service.observability.cost import Pricing
 from service.observability.metrics import Metrics
 
@@ -61,6 +61,8 @@ class AskRecord:
 
     def fail(self, error: ServiceError) -> None:
         self.outcome = "refused" if error.code == "input_rejected" else "error"
+        if isinstance(error, Shed):  # admitted, then shed: the queue wait ran out
+            self.outcome = "shed"
         self.error_layer = error.layer
         self.error_code = error.code
 
