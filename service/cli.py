@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     from evals.harness.cli import add_eval_command
 
     add_eval_command(commands)
+
+    from evals.cost_cli import add_cost_command
+
+    add_cost_command(commands)
     return parser
 
 
