@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     upstream.add_argument("--tokens-per-second", type=float, default=50.0)
     upstream.set_defaults(handler=_upstream)
 
+    from evals.bench.cli import add_bench_command
+
+    add_bench_command(commands)
+
     from evals.harness.cli import add_eval_command
 
     add_eval_command(commands)

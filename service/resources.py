@@ -17,6 +17,7 @@ from service.observability.ask_record import Accountant
 from service.observability.cost import load_pricing
 from service.observability.metrics import Metrics
 from service.pipeline.answer import Answerer, AnswererConfig
+from service.pipeline.cache import build_answer_cache
 from service.pipeline.conversation import ConversationStore
 from service.pipeline.redact import RedactionPolicy
 from service.pipeline.route import RouteThresholds
@@ -117,6 +118,7 @@ def build_resources(
         accountant=Accountant(metrics=metrics, pricing=load_pricing()),
         tracer=tracer_provider.get_tracer("beacon"),
         conversations=ConversationStore(),
+        cache=build_answer_cache(settings.cache, metrics),
         resilience=build_resilience(
             settings,
             retriever=retriever,

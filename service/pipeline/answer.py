@@ -25,6 +25,7 @@ from service.errors import InputRejected, InternalError, ServiceError
 from service.observability.ask_record import Accountant, AskRecord
 from service.observability.metrics import Metrics
 from service.observability.middleware import TraceContext
+from service.pipeline.cache import AnswerCache, CacheKey
 from service.pipeline.conversation import ConversationStore
 from service.pipeline.events import Event, EventName
 from service.pipeline.generation import AnswerPlan, plan_answer
@@ -66,6 +67,7 @@ class Answerer:
         tracer: Tracer,
         conversations: ConversationStore,
         resilience: Resilience,
+        cache: AnswerCache | None = None,
     ) -> None:
         self.config = config
         self.retriever = retriever
@@ -78,6 +80,7 @@ class Answerer:
         self.tracer = tracer
         self.conversations = conversations
         self.resilience = resilience
+        self.cache = cache
 
     def stream(
         self, ask: AskRequest, trace: TraceContext, ticket: Ticket | None = None
@@ -215,7 +218,14 @@ class Answerer:
                     "ticket_id": plan.ticket_id,
                 },
             )
-        async for event in self._generate(plan, record, parent):
+        key: CacheKey | None = None
+        if self.cache is not None:  # a hit replays the stored answer; a clean miss is stored
+            plan, key = self.cache.serve(plan, CacheKey.single_turn(question, turn, record), record)
+        events = self._generate(plan, record, parent)
+        if self.cache is not None and key is not None:
+            clean = lambda: record.outcome == "ok" and not record.fallbacks  # noqa: E731
+            events = self.cache.recording(key, events, clean=clean)
+        async for event in events:
             yield event
 
     async def _retrieve(
@@ -223,7 +233,14 @@ class Answerer:
     ) -> list[Evidence] | None:
         with self._span("beacon.retrieve", parent) as span:
             started = time.perf_counter()
-            evidence = await self.resilience.search(question, k=self.config.top_k, record=record)
+            kb_version = self.retriever.kb_version
+            evidence = self.cache.search(question, kb_version) if self.cache else None
+            if evidence is None:
+                evidence = await self.resilience.search(
+                    question, k=self.config.top_k, record=record
+                )
+                if self.cache is not None:
+                    self.cache.remember_search(question, kb_version, evidence)
             self.metrics.retrieval_duration.observe(time.perf_counter() - started)
             if evidence is None:
                 return None

@@ -1,0 +1,179 @@
+"""The benchmark's processes: Beacon pinned to core 0, the simulator and load generator on core 1.
+
+Each Beacon configuration of a run is started once (``Fleet.beacon``) and reused by every
+scenario that needs it. ``cpu_seconds`` reads the process's user + system time from
+``/proc/<pid>/stat``, so server CPU per token is measured on the real server process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import orjson
+
+from evals.upstream.config import SimulatorConfig
+from evals.upstream.process import child_environment, pick_free_port, read_output, stop_process
+
+SERVER_CORE = 0
+CLIENT_CORE = 1
+STARTUP_TIMEOUT_S = 60.0
+HOST = "127.0.0.1"
+
+
+class BenchProcessError(RuntimeError):
+    """A benchmark process failed to start or to finish its job; carries its output."""
+
+
+def pinned(command: list[str], core: int | None) -> list[str]:
+    """Prefix ``command`` with ``taskset -c core`` (all its threads inherit the pinning)."""
+    if core is None or shutil.which("taskset") is None or (os.cpu_count() or 1) <= core:
+        return command
+    return ["taskset", "-c", str(core), *command]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from ``/proc/<pid>/stat``."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the file)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+
+def wait_until_healthy(
+    service: ServiceProcess, output: IO[bytes], *, path: str, timeout_s: float
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise BenchProcessError(f"process exited early:\n{read_output(output)[-4000:]}")
+        try:
+            if httpx.get(f"{service.base_url}{path}", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise BenchProcessError(f"not healthy after {timeout_s}s:\n{read_output(output)[-4000:]}")
+
+
+@contextmanager
+def run_service(
+    command: list[str], *, env: Mapping[str, str], core: int | None, health_path: str
+) -> Iterator[ServiceProcess]:
+    port = pick_free_port(HOST)
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            pinned([*command, "--host", HOST, "--port", str(port)], core),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**child_environment(), **env},
+        )
+        try:
+            service = ServiceProcess(process, port)
+            wait_until_healthy(service, output, path=health_path, timeout_s=STARTUP_TIMEOUT_S)
+            yield service
+        finally:
+            stop_process(process)
+
+
+def beacon_environment(settings: Mapping[str, Any], index_dir: Path) -> dict[str, str]:
+    """``{"llm": {"client": "direct"}}`` -> ``{"BEACON_LLM__CLIENT": "direct"}``, plus the
+    prebuilt index and admission limits high enough that the benchmark measures the answer
+    path, not the shedding of load."""
+    env = {
+        "BEACON_RETRIEVAL__INDEX_DIR": str(index_dir),
+        "BEACON_RETRIEVAL__BUILD_IF_MISSING": "false",
+        "BEACON_ADMISSION__MAX_IN_FLIGHT": "4096",
+        "BEACON_ADMISSION__MAX_QUEUE": "4096",
+    }
+    env.update(flatten("BEACON", settings))
+    return env
+
+
+def flatten(prefix: str, settings: Mapping[str, Any]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for key, value in settings.items():
+        name = f"{prefix}_{key.upper()}" if prefix == "BEACON" else f"{prefix}__{key.upper()}"
+        if isinstance(value, Mapping):
+            env.update(flatten(name, value))
+        else:
+            env[name] = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return env
+
+
+class Fleet:
+    """Starts processes on first use and stops them all when the run ends."""
+
+    def __init__(self, *, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self._stack = ExitStack()
+        self._beacons: dict[bytes, ServiceProcess] = {}
+        self._simulators: dict[SimulatorConfig, ServiceProcess] = {}
+
+    def __enter__(self) -> Fleet:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stack.close()
+
+    def beacon(self, settings: Mapping[str, Any]) -> ServiceProcess:
+        key = orjson.dumps(settings, option=orjson.OPT_SORT_KEYS)
+        if key not in self._beacons:
+            command = [sys.executable, "-m", "service.cli", "serve"]
+            env = beacon_environment(settings, self.index_dir)
+            self._beacons[key] = self._stack.enter_context(
+                run_service(command, env=env, core=SERVER_CORE, health_path="/readyz")
+            )
+        return self._beacons[key]
+
+    def simulator(self, config: SimulatorConfig) -> ServiceProcess:
+        if config not in self._simulators:
+            command = [sys.executable, "-m", "evals.upstream", *config.to_cli_args()]
+            self._simulators[config] = self._stack.enter_context(
+                run_service(command, env={}, core=CLIENT_CORE, health_path="/healthz")
+            )
+        return self._simulators[config]
+
+
+def run_loadgen(job: Mapping[str, Any], *, timeout_s: float = 600.0) -> dict[str, Any]:
+    """Run one load-generator job in its own process on the client core; return its result."""
+    command = pinned([sys.executable, "-m", "evals.bench.loadgen"], CLIENT_CORE)
+    completed = subprocess.run(
+        command,
+        input=orjson.dumps(job),
+        capture_output=True,
+        env=child_environment(),
+        timeout=timeout_s,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BenchProcessError(f"load generator failed:\n{completed.stderr.decode()[-4000:]}")
+    result: dict[str, Any] = orjson.loads(completed.stdout)
+    return result

@@ -1,0 +1,49 @@
+"""How big a benchmark run is: ``full`` for the numbers, ``smoke`` for a seconds-long check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    overhead_rounds: int
+    warmup: int
+    stream_counts: tuple[int, ...]
+    stream_tokens: int
+    stream_ramp_s: float
+    saturate_s: float
+    saturate_connections: int
+    observability_rounds: int
+    retrieval_rows: tuple[int, ...]
+    retrieval_queries: int
+
+
+FULL = Profile(
+    name="full",
+    overhead_rounds=200,
+    warmup=20,
+    stream_counts=(32, 64, 128, 256, 512),
+    stream_tokens=200,
+    stream_ramp_s=1.0,
+    saturate_s=8.0,
+    saturate_connections=32,
+    observability_rounds=2,
+    retrieval_rows=(1_000, 10_000, 100_000),
+    retrieval_queries=1_000,
+)
+SMOKE = Profile(
+    name="smoke",
+    overhead_rounds=4,
+    warmup=1,
+    stream_counts=(4,),
+    stream_tokens=12,
+    stream_ramp_s=0.0,
+    saturate_s=0.5,
+    saturate_connections=4,
+    observability_rounds=1,
+    retrieval_rows=(300,),
+    retrieval_queries=20,
+)
+PROFILES = {profile.name: profile for profile in (FULL, SMOKE)}

@@ -1,0 +1,74 @@
+"""``throughput`` and ``observability``: non-streamed FAQ answers per second at saturation.
+
+The load generator keeps ``connections`` keep-alive connections busy with ``Accept:
+application/json`` questions (the demo KB's canonical questions, both languages, in turn) for
+``saturate_s`` after a warm-up (which also fills the cache when it is on). ``observability``
+runs the same load with logs, metrics and traces on and off, alternating, and reports the ratio.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evals.bench.fleet import Fleet, ServiceProcess, run_loadgen
+from evals.bench.profile import Profile
+from evals.bench.requests import ask, faq_questions
+from evals.bench.summary import summarise_ms
+
+OBSERVABILITY_OFF = {"log_level": "warning", "metrics_enabled": False, "tracing_enabled": False}
+
+
+def faq_settings(*, cache: bool, observability: bool = True) -> dict[str, Any]:
+    settings: dict[str, Any] = {"provider": "faq", "cache": {"enabled": cache}}
+    if not observability:
+        settings["observability"] = OBSERVABILITY_OFF
+    return settings
+
+
+def saturate(beacon: ServiceProcess, profile: Profile) -> dict[str, Any]:
+    requests = [ask(beacon.base_url, q, accept_json=True) for q in faq_questions()]
+    job = {"kind": "saturate", "requests": requests, "connections": profile.saturate_connections}
+    run_loadgen({**job, "duration_s": max(0.5, profile.saturate_s / 4)})  # warm-up
+    cpu_before = beacon.cpu_seconds()
+    result = run_loadgen({**job, "duration_s": profile.saturate_s})
+    cpu = beacon.cpu_seconds() - cpu_before
+    completed = result["completed"]
+    return {
+        "requests_per_s": round(completed / result["elapsed_s"], 1),
+        "completed": completed,
+        "errors": result["errors"],
+        "latency": summarise_ms(result["latencies_s"]),
+        "server_cpu_share": round(cpu / result["elapsed_s"], 3),
+        "cpu_per_request_us": round(cpu / completed * 1e6, 1) if completed else None,
+    }
+
+
+def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:
+    cases = {}
+    for cache in (False, True):
+        cases["cache_on" if cache else "cache_off"] = saturate(
+            fleet.beacon(faq_settings(cache=cache)), profile
+        )
+    return {
+        "connections": profile.saturate_connections,
+        "duration_s": profile.saturate_s,
+        "cases": cases,
+    }
+
+
+def run_observability(fleet: Fleet, profile: Profile) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+    for _ in range(profile.observability_rounds):
+        for state in ("on", "off"):
+            beacon = fleet.beacon(faq_settings(cache=False, observability=state == "on"))
+            runs[state].append(saturate(beacon, profile))
+    rates = {state: max(r["requests_per_s"] for r in results) for state, results in runs.items()}
+    return {
+        "connections": profile.saturate_connections,
+        "duration_s": profile.saturate_s,
+        "off_means": OBSERVABILITY_OFF,
+        "requests_per_s_on": rates["on"],
+        "requests_per_s_off": rates["off"],
+        "ratio_on_to_off": round(rates["on"] / rates["off"], 3) if rates["off"] else None,
+        "runs": runs,
+    }
