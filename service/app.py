@@ -23,7 +23,9 @@ from service.observability.logging import configure_logging, redaction_processor
 from service.observability.metrics import Metrics
 from service.observability.middleware import SCOPE_KEY, TraceContextMiddleware
 from service.observability.rejection import record_rejection
+from service.observability.span_redaction import RedactingSpanExporter
 from service.observability.tracing import build_tracer_provider
+from service.pipeline.canaries import extra_canaries
 from service.pipeline.redact import load_redaction_policy
 from service.resources import Resources, build_resources
 from service.settings import Settings
@@ -42,9 +44,13 @@ def create_app(
     registry = registry if registry is not None else CollectorRegistry()
     metrics = Metrics(registry, enabled=settings.observability.metrics_enabled)
     policy = load_redaction_policy()
-    canaries = (settings.canary.get_secret_value(),)
+    canaries = (settings.canary.get_secret_value(), *extra_canaries(settings))
     configure_logging(settings.observability, redact=redaction_processor(policy, canaries=canaries))
-    tracer_provider = build_tracer_provider(settings.observability, exporter=span_exporter)
+    tracer_provider = build_tracer_provider(
+        settings.observability,
+        exporter=span_exporter,
+        redact=lambda inner: RedactingSpanExporter(inner, policy, canaries=canaries),
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:

@@ -18,6 +18,7 @@ from service.observability.cost import load_pricing
 from service.observability.metrics import Metrics
 from service.pipeline.answer import Answerer, AnswererConfig
 from service.pipeline.cache import build_answer_cache
+from service.pipeline.canaries import extra_canaries, load_eval_system_prompts
 from service.pipeline.conversation import ConversationStore
 from service.pipeline.redact import RedactionPolicy
 from service.pipeline.route import RouteThresholds
@@ -106,6 +107,8 @@ def build_resources(
         max_tokens=llm.max_tokens,
         canary=settings.canary.get_secret_value(),
         log_text=settings.observability.log_text,
+        extra_canaries=extra_canaries(settings),
+        eval_prompts=load_eval_system_prompts(settings.eval_system_prompts),
     )
     answerer = Answerer(
         config=config,

@@ -16,6 +16,7 @@ import rag
 from rag.retriever import Fusion
 
 DEFAULT_KB_DIR = Path(rag.__file__).parent / "kb"
+MIN_CANARY_CHARS = 8
 
 
 class _Section(BaseModel):
@@ -171,6 +172,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     canary: SecretStr = SecretStr("BEACON-CANARY-7f3a9c2e")
+    # More markers that block an answer and are hidden from logs and spans, like the canary
+    # (e.g. secrets an operator's prompt holds); a JSON list in BEACON_EXTRA_CANARIES.
+    extra_canaries: tuple[SecretStr, ...] = ()
+    # Eval only (refused in prod): a JSON file {conversation_id: {"system", "secret"}} whose
+    # texts extend those conversations' system prompts and whose secrets become canaries
+    # (``service/pipeline/canaries.py``; used by the prompt-injection eval).
+    eval_system_prompts: Path | None = None
     llm: LLMSettings = LLMSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     router: RouterSettings = RouterSettings()
@@ -183,6 +191,17 @@ class Settings(BaseSettings):
     # In-process fault points for drills (``service/faults.py``); never on in production.
     faults_enabled: bool = False
 
+    @field_validator("canary", "extra_canaries")
+    @classmethod
+    def _long_enough(
+        cls, value: SecretStr | tuple[SecretStr, ...]
+    ) -> SecretStr | tuple[SecretStr, ...]:
+        """A short marker would match ordinary words and block honest answers."""
+        markers = value if isinstance(value, tuple) else (value,)
+        if any(len(marker.get_secret_value().strip()) < MIN_CANARY_CHARS for marker in markers):
+            raise ValueError(f"canaries need at least {MIN_CANARY_CHARS} characters")
+        return value
+
     @model_validator(mode="after")
     def _enforce_production_secrets(self) -> Settings:
         """Fail fast when a production deployment runs on the demo defaults."""
@@ -193,6 +212,10 @@ class Settings(BaseSettings):
                 raise ValueError("BEACON_LLM__API_KEY must be set when provider=openai in prod")
             if self.faults_enabled:
                 raise ValueError("BEACON_FAULTS_ENABLED is for drills and must be off in prod")
+            if self.eval_system_prompts is not None:
+                raise ValueError(
+                    "BEACON_EVAL_SYSTEM_PROMPTS is for evals and must be unset in prod"
+                )
         return self
 
     def masked(self) -> dict[str, object]:

@@ -26,6 +26,7 @@ from service.observability.ask_record import Accountant, AskRecord
 from service.observability.metrics import Metrics
 from service.observability.middleware import TraceContext
 from service.pipeline.cache import AnswerCache, CacheKey
+from service.pipeline.canaries import NO_EVAL_PROMPTS, EvalSystemPrompts, with_system_addition
 from service.pipeline.conversation import ConversationStore
 from service.pipeline.events import Event, EventName
 from service.pipeline.generation import AnswerPlan, plan_answer
@@ -50,6 +51,8 @@ class AnswererConfig:
     max_tokens: int
     canary: str
     log_text: bool
+    extra_canaries: tuple[str, ...] = ()  # more markers the redactor blocks, like the canary
+    eval_prompts: EvalSystemPrompts = NO_EVAL_PROMPTS  # the injection eval's per-case prompts
 
 
 class Answerer:
@@ -185,6 +188,9 @@ class Answerer:
             if evidence is not None  # None: retrieval or a tool failed, a person takes over
             else self.resilience.handoff_plan(lang, ticket_id)
         )
+        addition = self.config.eval_prompts.for_conversation(ask.conversation_id)
+        if addition is not None:  # eval only: this case's own system prompt, with its secret
+            plan = with_system_addition(plan, addition)
         record.tier, record.model = plan.tier, plan.model
         yield (
             EventName.META,
@@ -255,7 +261,8 @@ class Answerer:
     async def _generate(
         self, plan: AnswerPlan, record: AskRecord, parent: otel_context.Context
     ) -> AsyncIterator[Event]:
-        redactor = StreamRedactor(self.policy, canaries=(self.config.canary,), lang=plan.lang)
+        canaries = (self.config.canary, *self.config.extra_canaries)
+        redactor = StreamRedactor(self.policy, canaries=canaries, lang=plan.lang)
         usage = Usage(model=plan.model)
         provider = (
             self.faq_provider if plan.request is None or plan.model == "faq" else self.provider
