@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, MutableMapping
 from typing import Any
@@ -50,13 +51,39 @@ def configure_logging(settings: ObservabilitySettings, *, redact: Processor | No
     )
 
 
+# Values the service itself produces in a fixed format, never user text. A random trace id
+# can look like a phone or card number (about 3 in 1,000 do), and redacting it would cut the
+# log line off from its trace.
+UNREDACTED_KEYS = frozenset({"trace_id", "span_id", "event", "level", "timestamp"})
+REDACTION_CACHE_SIZE = 4096
+
+
 def redaction_processor(policy: RedactionPolicy, *, canaries: tuple[str, ...]) -> Processor:
-    """The log sink's copy of the stream redaction policy: every value is redacted before
-    rendering, so a PII value or the canary never reaches stdout raw."""
+    """The log sink's copy of the stream redaction policy: every other value, nested ones
+    included, is redacted before rendering, so a PII value or the canary never reaches stdout.
+
+    Redacting a string is deterministic, and most values repeat from line to line (routes,
+    models, versions, FAQ ids), so results are cached: a line costs a few lookups, not a scan
+    per field."""
+
+    @functools.lru_cache(maxsize=REDACTION_CACHE_SIZE)
+    def redact_string(text: str) -> object:
+        return redact_value(text, policy, canaries=canaries)
+
+    def redact(value: object) -> object:
+        if isinstance(value, str):
+            return redact_string(value)
+        if isinstance(value, dict):
+            return {key: redact(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            items = [redact(item) for item in value]
+            return items if isinstance(value, list) else tuple(items)
+        return value
 
     def redact_event(_: Any, __: str, event_dict: EventDict) -> EventDict:
-        redacted = redact_value(dict(event_dict), policy, canaries=canaries)
-        assert isinstance(redacted, dict)
-        return redacted
+        return {
+            key: value if key in UNREDACTED_KEYS else redact(value)
+            for key, value in event_dict.items()
+        }
 
     return redact_event

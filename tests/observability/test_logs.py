@@ -11,6 +11,8 @@ from pydantic import SecretStr
 
 from evals.upstream.config import SimulatorConfig
 from evals.upstream.process import start_simulator
+from service.observability.logging import redaction_processor
+from service.pipeline.redact import load_redaction_policy
 from service.settings import LLMSettings, ObservabilitySettings
 from tests.conftest import AppHandle
 from tests.observability.conftest import LogLines
@@ -176,3 +178,31 @@ def test_logged_text_passes_the_redaction_policy(
     assert line["answer"]
     raw = str(log_lines.read())
     assert EMAIL not in raw and PHONE not in raw
+
+
+def test_trace_id_that_looks_like_a_card_number_is_logged_intact(
+    beacon: AppHandle, log_lines: LogLines
+) -> None:
+    """A trace id whose digits pass as a card number still reaches the log line unredacted."""
+    trace_id = "8864c9587dc2194823929988c6ccb36e"  # 2194823929988: 13 digits, Luhn-valid
+    response = httpx.post(
+        f"{beacon.url}/ask",
+        json={"question": "How do I request a refund?"},
+        headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"},
+        timeout=30,
+    )
+    assert response.headers["x-trace-id"] == trace_id
+    (line,) = log_lines.events("ask_completed")
+    assert line["trace_id"] == trace_id
+
+
+def test_log_redaction_reaches_nested_values() -> None:
+    """Strings nested in dicts and lists are redacted; the canary never survives."""
+    redact = redaction_processor(load_redaction_policy(), canaries=("CANARY-nested-1",))
+    line = redact(
+        None,
+        "info",
+        {"event": "x", "detail": {"notes": [f"mail {EMAIL}", ("CANARY-nested-1",)]}, "n": 3},
+    )
+    assert EMAIL not in str(line) and "CANARY-nested-1" not in str(line)
+    assert line["n"] == 3 and isinstance(line["detail"]["notes"][1], tuple)
