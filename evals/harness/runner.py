@@ -34,6 +34,7 @@ async def run_cases(
             queue.put_nowait(position)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=timeout_s, limits=limits) as client:
+        await _warm_up(client, concurrency)
 
         async def worker() -> None:
             while not queue.empty():
@@ -47,3 +48,9 @@ async def run_cases(
     if progress is not None:
         progress.close()
     return results
+
+
+async def _warm_up(client: httpx.AsyncClient, connections: int) -> None:
+    """Open the pool's connections and take the server's first-request costs off the clock."""
+    warm_up = Case(id="warm-up", question="ping")
+    await asyncio.gather(*(ask_case(client, warm_up) for _ in range(max(1, connections))))

@@ -17,6 +17,7 @@ from evals.banking77 import (
     measure_refusal,
     read_examples,
     split_dev,
+    wilson_lower_bound,
 )
 from rag.retriever import FaqRetriever
 
@@ -88,3 +89,12 @@ def test_refusal_of_held_out_intents(train: list[Example]) -> None:
     assert len(report.held_out) == 3 and report.n_held_out > 0
     assert 0.0 < report.threshold < 1.0
     assert report.refusal_recall > 0.5 and report.answer_precision > 0.85
+
+
+def test_confidence_bound_demands_more_than_the_point_estimate() -> None:
+    """With z > 0 the lower confidence bound of precision, not its mean, must reach the target."""
+    scored = [(0.9, True)] * 19 + [(0.5, False)] + [(0.4, True)] * 20 + [(0.3, False)] * 2
+    assert calibrate_threshold(scored, precision=0.9) == 0.3
+    assert calibrate_threshold(scored, precision=0.9, z=1.2816) == 0.4
+    assert wilson_lower_bound(9, 10, 0.0) == pytest.approx(0.9)
+    assert wilson_lower_bound(9, 10, 1.2816) < 0.9
