@@ -87,6 +87,16 @@ def wait_until_healthy(
 def run_service(
     command: list[str], *, env: Mapping[str, str], core: int | None, health_path: str
 ) -> Iterator[ServiceProcess]:
+    """Run ``command --host --port`` pinned to ``core`` until the block exits."""
+    with launched(command, env=env, core=core) as (service, output):
+        wait_until_healthy(service, output, path=health_path, timeout_s=STARTUP_TIMEOUT_S)
+        yield service
+
+
+@contextmanager
+def launched(
+    command: list[str], *, env: Mapping[str, str], core: int | None
+) -> Iterator[tuple[ServiceProcess, IO[bytes]]]:
     port = pick_free_port(HOST)
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
@@ -96,11 +106,16 @@ def run_service(
             env={**child_environment(), **env},
         )
         try:
-            service = ServiceProcess(process, port)
-            wait_until_healthy(service, output, path=health_path, timeout_s=STARTUP_TIMEOUT_S)
-            yield service
+            yield ServiceProcess(process, port), output
         finally:
             stop_process(process)
+
+
+def pin_threads(pid: int, core: int) -> None:
+    """Pin every thread of a running process to ``core`` (``taskset -a``)."""
+    if shutil.which("taskset") is not None and (os.cpu_count() or 1) > core:
+        command = ["taskset", "-a", "-p", "-c", str(core), str(pid)]
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
 
 
 def beacon_environment(settings: Mapping[str, Any], index_dir: Path) -> dict[str, str]:
@@ -144,14 +159,24 @@ class Fleet:
         self._stack.close()
 
     def beacon(self, settings: Mapping[str, Any]) -> ServiceProcess:
-        key = orjson.dumps(settings, option=orjson.OPT_SORT_KEYS)
-        if key not in self._beacons:
-            command = [sys.executable, "-m", "service.cli", "serve"]
-            env = beacon_environment(settings, self.index_dir)
-            self._beacons[key] = self._stack.enter_context(
-                run_service(command, env=env, core=SERVER_CORE, health_path="/readyz")
-            )
-        return self._beacons[key]
+        return self.beacons([settings])[0]
+
+    def beacons(self, configs: list[Mapping[str, Any]]) -> list[ServiceProcess]:
+        """Beacons for ``configs``, the missing ones started side by side (startup is the slow
+        part of a short run), then pinned with all their threads to the server core."""
+        keys = [orjson.dumps(settings, option=orjson.OPT_SORT_KEYS) for settings in configs]
+        starting = []
+        for key, settings in zip(keys, configs, strict=True):
+            if key not in self._beacons:
+                command = [sys.executable, "-m", "service.cli", "serve"]
+                env = beacon_environment(settings, self.index_dir)
+                started = self._stack.enter_context(launched(command, env=env, core=None))
+                self._beacons[key] = started[0]
+                starting.append(started)
+        for service, output in starting:
+            wait_until_healthy(service, output, path="/readyz", timeout_s=STARTUP_TIMEOUT_S)
+            pin_threads(service.pid, SERVER_CORE)
+        return [self._beacons[key] for key in keys]
 
     def simulator(self, config: SimulatorConfig) -> ServiceProcess:
         if config not in self._simulators:

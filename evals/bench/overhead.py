@@ -25,7 +25,6 @@ from evals.bench.summary import summarise_ms
 from evals.upstream.config import SimulatorConfig
 
 SIMULATOR = SimulatorConfig(ttft_ms=20.0, tokens_per_second=200.0)
-CLIENTS = ("direct", "langchain")
 
 
 def beacon_settings(client: str | None, simulator_url: str) -> dict[str, Any]:
@@ -51,12 +50,13 @@ def answer_text(base_url: str, question: str) -> str:
     return answer
 
 
-def plan_requests(fleet: Fleet) -> dict[str, list[dict[str, Any]]]:
+def plan_requests(fleet: Fleet, clients: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
     """Per case label, the requests of one round: Beacon's, then (openai) the direct one."""
     simulator = fleet.simulator(SIMULATOR)
     plans: dict[str, list[dict[str, Any]]] = {}
-    for client in (None, *CLIENTS):
-        beacon = fleet.beacon(beacon_settings(client, simulator.base_url))
+    cases: list[str | None] = [None, *clients]
+    beacons = fleet.beacons([beacon_settings(client, simulator.base_url) for client in cases])
+    for client, beacon in zip(cases, beacons, strict=True):
         case = "faq" if client is None else f"openai-{client}"
         for lang, question in QUESTIONS.items():
             label = f"{case}/{lang}"
@@ -79,7 +79,7 @@ def schedule(plans: dict[str, list[dict[str, Any]]], rounds: int) -> list[dict[s
 
 
 def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:
-    plans = plan_requests(fleet)
+    plans = plan_requests(fleet, profile.overhead_clients)
     run_loadgen({"kind": "sequential", "requests": schedule(plans, profile.warmup)})
     result = run_loadgen(
         {"kind": "sequential", "requests": schedule(plans, profile.overhead_rounds)}

