@@ -6,7 +6,7 @@ INDEX := var/index/meta.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev index check fmt lint types nightly clean promtool
+.PHONY: run test install dev index check fmt lint types nightly clean promtool bench
 
 run: $(VENV)/.installed $(INDEX)  ## set up and serve on the embedded defaults (no API key, no network)
 	$(BIN)/beacon serve --host $(HOST) --port $(PORT)
@@ -53,6 +53,9 @@ check: lint types test  ## format check, lint, types, tests
 
 nightly: dev  ## long property-based profile
 	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -m "nightly or not nightly"
+
+bench: $(VENV)/.installed  ## benchmarks (Beacon on core 0, load on core 1): table, var/bench.json
+	$(BIN)/beacon bench --json var/bench.json
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis
