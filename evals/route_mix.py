@@ -61,9 +61,8 @@ def measure_traffic(settings: Settings, *, suite: Path = REGRESSION_SUITE) -> Tr
 def _profile(route: str, plans: list[AnswerPlan | None], *, share: float) -> RouteProfile:
     priced = [p for p in plans if p is not None and p.request is not None and p.model != "faq"]
     if not priced:
-        return RouteProfile(
-            share=share, model="none" if route != "faq" else "faq", tokens_in=0, tokens_out=0
-        )
+        free = "faq" if route == "faq" else "none"
+        return RouteProfile(share=share, model=free, tokens_in=0, tokens_out=0)
     tokens_in = sum(estimate_prompt_tokens(p.request.messages) for p in priced if p.request)
     default = DEFAULT_TOKENS.get(route, DEFAULT_TOKENS["easy"])
     return RouteProfile(

@@ -25,8 +25,8 @@ _LEVELS = {
 
 
 def configure_logging(settings: ObservabilitySettings, *, redact: Processor | None = None) -> None:
-    """Configure structlog once per process; ``redact`` is the redaction policy's processor,
-    run last before rendering so nothing raw reaches stdout."""
+    """Configure structlog for the process (``create_app`` does, once per app); ``redact`` is
+    the redaction policy's processor, run last before rendering so nothing raw reaches stdout."""
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
