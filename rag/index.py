@@ -96,7 +96,9 @@ def build_faq_index(kb: KnowledgeBase, embeddings: Embeddings) -> FaqIndex:
     matrix = embed_documents_matrix(embeddings, texts)
     vectors = faiss.IndexFlatIP(matrix.shape[1])
     vectors.add(np.ascontiguousarray(matrix))
-    matcher = IntentMatcher.train(texts, [entry_id for entry_id, _, _ in rows])
+    # Hashing vectors repeat the matcher's own n-grams; a dense model adds what words miss.
+    dense = None if embedding_name(embeddings) == "hashing" else matrix
+    matcher = IntentMatcher.train(texts, [entry_id for entry_id, _, _ in rows], dense=dense)
     langs = [lang for _, lang, _ in rows]
     manifest = IndexManifest(
         format_version=FORMAT_VERSION,
@@ -173,6 +175,8 @@ def load_index(index_dir: Path, *, embeddings: Embeddings) -> FaqIndex:
         )
     if set(matcher.labels) != set(manifest.rows):
         raise IndexNotLoadedError(f"{index_dir}: matcher labels do not match the indexed entries")
+    if matcher.uses_dense and len(matcher.dense_coef) != manifest.dim:
+        raise IndexNotLoadedError(f"{index_dir}: matcher embedding block is not of dim {dim}")
     configure_faiss_threads()
     return FaqIndex(manifest=manifest, vectors=vectors, matcher=matcher, embeddings=embeddings)
 

@@ -6,6 +6,9 @@ and L2-normalised; the model is a one-vs-rest ``LinearSVC``. Only the feature co
 training get a column, so the persisted state is small: arrays in ``matcher.npz`` (loaded with
 ``allow_pickle=False``) and parameters in JSON. Never pickle.
 
+With dense embeddings (MiniLM), each text's unit embedding, scaled by ``dense_weight``, is a
+second feature block beside the n-grams, so the classifier learns from both (``dense_coef``).
+
 Scores are ``sigmoid(slope * decision + offset)`` per entry. One-vs-rest margins do not depend on
 how many entries the KB has (unlike a softmax), so the same score means the same across KBs.
 """
@@ -42,6 +45,7 @@ class MatcherParams:
     slope: float = 4.0
     offset: float = 0.0
     calibration_folds: int = 3  # 0 keeps ``slope`` and ``offset`` as given
+    dense_weight: float = 1.0  # both blocks are unit-norm: equal say for words and meaning
 
     def hasher(self) -> NgramHasher:
         """Build the feature hasher these parameters describe."""
@@ -62,9 +66,16 @@ class IntentMatcher:
         coef: FloatArray,
         intercept: FloatArray,
         params: MatcherParams,
+        dense_coef: FloatArray | None = None,
     ) -> None:
-        if coef.shape != (len(columns), len(labels)) or idf.shape != (len(columns),):
+        dense_coef = np.zeros((0, len(labels)), np.float32) if dense_coef is None else dense_coef
+        if (
+            coef.shape != (len(columns), len(labels))
+            or idf.shape != (len(columns),)
+            or dense_coef.shape[1:] != (len(labels),)
+        ):
             raise ValueError("matcher arrays do not agree in shape")
+        self.dense_coef = dense_coef
         self.labels = tuple(labels)
         self.params = params
         self._columns = columns
@@ -76,9 +87,16 @@ class IntentMatcher:
 
     @classmethod
     def train(
-        cls, texts: Sequence[str], labels: Sequence[str], params: MatcherParams | None = None
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        params: MatcherParams | None = None,
+        *,
+        dense: FloatArray | None = None,
     ) -> IntentMatcher:
-        """Fit on ``texts`` with entry ids ``labels``; label order follows first appearance."""
+        """Fit on ``texts`` with entry ids ``labels``; label order follows first appearance.
+
+        ``dense`` (one unit embedding per text) adds the embedding block to the features."""
         params = params or MatcherParams()
         hasher = params.hasher()
         rows = [hasher.features(text) for text in texts]
@@ -87,6 +105,9 @@ class IntentMatcher:
         df = np.bincount(counts.indices, minlength=len(columns))
         idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
         features = _l2_rows(counts.multiply(idf).tocsr())
+        if dense is not None:
+            block = sparse.csr_matrix(dense * np.float32(params.dense_weight))
+            features = sparse.hstack([features, block], format="csr")
         classes = list(dict.fromkeys(labels))
         if len(classes) < 2:  # nothing to tell apart: the matcher abstains (all scores 0)
             coef = np.zeros((len(columns), len(classes)), np.float32)
@@ -102,37 +123,47 @@ class IntentMatcher:
         weights, bias = _fit(features, y, params.c)
         if params.calibration_folds >= 2:
             params = _calibrated(params, features, y)
+        split = len(columns)
         return cls(
             labels=classes,
             columns=columns,
             idf=idf,
-            coef=np.ascontiguousarray(weights.T, np.float32),
+            coef=np.ascontiguousarray(weights[:, :split].T, np.float32),
             intercept=bias.astype(np.float32),
             params=params,
+            dense_coef=np.ascontiguousarray(weights[:, split:].T, np.float32),
         )
+
+    @property
+    def uses_dense(self) -> bool:
+        """True when trained with an embedding block (queries must bring their embedding)."""
+        return len(self.dense_coef) > 0
 
     @property
     def active(self) -> bool:
         """False when the KB has a single entry: there is nothing to tell apart, scores are 0."""
         return len(self.labels) >= 2
 
-    def decision(self, text: str) -> FloatArray:
+    def decision(self, text: str, dense: FloatArray | None = None) -> FloatArray:
         """Return the raw one-vs-rest decision value for every label."""
+        base = self._intercept
+        if self.uses_dense and dense is not None:
+            base = base + np.float32(self.params.dense_weight) * (dense @ self.dense_coef)
         codes, values = self._hasher.features(text)
         if not len(codes):
-            return self._intercept.copy()
+            return base.copy()
         pos = np.minimum(np.searchsorted(self._columns, codes), len(self._columns) - 1)
         known = self._columns[pos] == codes
         # Unseen n-grams count in the norm: text unlike anything in the KB scores lower.
         weighted = values * np.where(known, self._idf[pos], self._unseen_idf)
         norm = float(np.linalg.norm(weighted))
         x = weighted[known] / norm if norm > 0 else weighted[known]
-        result: FloatArray = x @ self._coef[pos[known]] + self._intercept
+        result: FloatArray = x @ self._coef[pos[known]] + base
         return result
 
-    def predict_scores(self, text: str) -> FloatArray:
+    def predict_scores(self, text: str, dense: FloatArray | None = None) -> FloatArray:
         """Return per-label scores in [0, 1] (a sigmoid of the decision values)."""
-        z = self.params.slope * self.decision(text) + self.params.offset
+        z = self.params.slope * self.decision(text, dense) + self.params.offset
         result: FloatArray = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
         return result
 
@@ -146,6 +177,7 @@ class IntentMatcher:
                 idf=self._idf,
                 coef=self._coef,
                 intercept=self._intercept,
+                dense_coef=self.dense_coef,
             )
         params = directory / PARAMS_FILE
         state = {"labels": list(self.labels), "params": asdict(self.params)}
@@ -168,6 +200,9 @@ class IntentMatcher:
                 coef=arrays["coef"].astype(np.float32),
                 intercept=arrays["intercept"].astype(np.float32),
                 params=params,
+                dense_coef=arrays["dense_coef"].astype(np.float32)
+                if "dense_coef" in arrays.files
+                else None,
             )
 
 

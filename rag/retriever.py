@@ -156,9 +156,10 @@ class FaqRetriever:
         """Return up to ``k`` distinct FAQ entries for ``question``, best first."""
         if k <= 0 or not tokenize(normalize_text(question)):
             return []
-        dense = self._dense_scores(question)
+        vector = embed_query_vector(self.embeddings, question)
+        dense = self._dense_scores(vector)
         lexical = self._lexical.scores(question)
-        matcher = self.index.matcher.predict_scores(question)[self._matcher_order]
+        matcher = self.index.matcher.predict_scores(question, vector)[self._matcher_order]
         weights = self.fusion
         fused = weights.dense * dense + weights.lexical * lexical + weights.matcher * matcher
         fused = np.clip(fused, 0.0, 1.0)
@@ -169,10 +170,9 @@ class FaqRetriever:
             for i in top
         ]
 
-    def _dense_scores(self, question: str) -> FloatArray:
-        vector = embed_query_vector(self.embeddings, question).reshape(1, -1)
+    def _dense_scores(self, vector: FloatArray) -> FloatArray:
         n = min(self.fusion.candidate_rows, self.index.vectors.ntotal)
-        scores, rows = self.index.vectors.search(vector, n)
+        scores, rows = self.index.vectors.search(vector.reshape(1, -1), n)
         scores, rows = np.clip(scores[0], 0.0, 1.0), rows[0]
         found = rows >= 0
         scores, entries = scores[found], self._row_entry[rows[found]]

@@ -46,7 +46,13 @@ def test_matcher_round_trips_without_pickle(small_kb: KnowledgeBase, tmp_path: P
     matcher = train_on(small_kb)
     matcher.save(tmp_path)
     with zipfile.ZipFile(tmp_path / ARRAYS_FILE) as archive:
-        assert sorted(archive.namelist()) == ["coef.npy", "columns.npy", "idf.npy", "intercept.npy"]
+        assert sorted(archive.namelist()) == [
+            "coef.npy",
+            "columns.npy",
+            "dense_coef.npy",
+            "idf.npy",
+            "intercept.npy",
+        ]
     loaded = IntentMatcher.load(tmp_path)
     assert loaded.labels == matcher.labels
     for question in ("refund please", "忘记密码"):
