@@ -82,3 +82,21 @@ def test_matcher_trains_on_the_demo_kb_quickly() -> None:
     started = time.perf_counter()
     train_on(kb)
     assert time.perf_counter() - started < 2.0
+
+
+def test_matcher_learns_from_an_embedding_block(tmp_path: Path) -> None:
+    """Given one embedding per text, the matcher decides by it when the words are unknown, and
+    the embedding block survives a save and load."""
+    texts = ["refund please", "money back", "cancel order", "stop my purchase"]
+    dense = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], np.float32)
+    matcher = IntentMatcher.train(texts, ["refund", "refund", "cancel", "cancel"], dense=dense)
+    assert matcher.uses_dense
+    towards_cancel = np.array([0, 1], np.float32)
+    assert np.argmax(matcher.predict_scores("zzqx", towards_cancel)) == 1
+    assert np.argmax(matcher.predict_scores("zzqx", np.array([1, 0], np.float32))) == 0
+    matcher.save(tmp_path)
+    loaded = IntentMatcher.load(tmp_path)
+    np.testing.assert_array_equal(
+        loaded.predict_scores("zzqx", towards_cancel),
+        matcher.predict_scores("zzqx", towards_cancel),
+    )
