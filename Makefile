@@ -6,7 +6,7 @@ INDEX := var/index/meta.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev index check fmt lint types nightly clean promtool bench
+.PHONY: run test install dev index check fmt lint types nightly clean promtool bench eval
 
 run: $(VENV)/.installed $(INDEX)  ## set up and serve on the embedded defaults (no API key, no network)
 	$(BIN)/beacon serve --host $(HOST) --port $(PORT)
@@ -50,6 +50,9 @@ types: dev
 	$(BIN)/mypy
 
 check: lint types test  ## format check, lint, types, tests
+
+eval: $(VENV)/.installed  ## regression eval of SUITE (default regression), gated on its baseline
+	$(BIN)/beacon eval run --suite $(or $(SUITE),regression)
 
 nightly: dev  ## long property-based profile
 	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -m "nightly or not nightly"
