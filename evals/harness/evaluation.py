@@ -35,7 +35,7 @@ EXIT_PASSED, EXIT_REGRESSED = 0, 1
 # Suites owned by another module: name -> "module:function". The function is called with the
 # keyword arguments target, report_dir, baseline, update_baseline, repeats and concurrency, and
 # returns the exit code. A suite whose module is not installed is reported as unavailable.
-EXTERNAL_SUITES: dict[str, str] = {"injection": "evals.injection:run_injection_suite"}
+EXTERNAL_SUITES: dict[str, str] = {"injection": "evals.injection:main"}
 
 
 @dataclass(frozen=True)
