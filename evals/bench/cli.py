@@ -8,7 +8,7 @@ from typing import Any
 
 from evals.bench.profile import PROFILES
 
-SCENARIO_NAMES = ("overhead", "streams", "throughput", "retrieval", "observability")
+SCENARIO_NAMES = ("overhead", "streams", "throughput", "retrieval", "observability", "redactor")
 
 
 def add_bench_command(commands: Any) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from evals.bench import redactor
+
 Row = tuple[str, str, str, str, str]
 
 
@@ -110,6 +112,7 @@ ROWS = {
     "throughput": throughput_rows,
     "retrieval": retrieval_rows,
     "observability": observability_rows,
+    "redactor": redactor.rows,
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from evals.bench import overhead, retrieval, streams, throughput
+from evals.bench import overhead, redactor, retrieval, streams, throughput
 from evals.bench.fleet import Fleet
 from evals.bench.profile import PROFILES, Profile
 from evals.bench.report import markdown
@@ -32,6 +32,7 @@ SCENARIOS: dict[str, Scenario] = {
     "throughput": throughput.run,
     "retrieval": retrieval.run,
     "observability": throughput.run_observability,
+    "redactor": redactor.run,
 }
 
 
