@@ -54,8 +54,9 @@ check: lint types test  ## format check, lint, types, tests
 eval: $(VENV)/.installed  ## regression eval of SUITE (default regression), gated on its baseline
 	$(BIN)/beacon eval run --suite $(or $(SUITE),regression)
 
-nightly: dev  ## long property-based profile
+nightly: dev  ## long property-based profile, then the full prompt-injection eval
 	HYPOTHESIS_PROFILE=nightly $(BIN)/pytest -m "nightly or not nightly"
+	$(BIN)/beacon eval run --suite injection
 
 bench: $(VENV)/.installed  ## benchmarks (Beacon on core 0, load on core 1): table, var/bench.json
 	$(BIN)/beacon bench --json var/bench.json
