@@ -355,11 +355,11 @@ def _language(question: str, locale: str | None) -> Lang:
 
 
 async def _fixed(text: str) -> AsyncIterator[str]:
-    """Serve a templated answer (refusal, handoff) through the same redaction path."""
-    from service.providers.faq import split_into_chunks
+    """Serve a templated or cached answer through the same redaction path, in pieces."""
+    from service.providers.faq import split_into_chunks, split_into_pieces
 
-    for chunk in split_into_chunks(text):
-        yield chunk
+    for piece in split_into_pieces(split_into_chunks(text)):
+        yield piece
 
 
 def _citation(item: Evidence) -> dict[str, Any]:

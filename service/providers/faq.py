@@ -19,9 +19,30 @@ _CHUNK = re.compile(
 )
 
 
+# A FAQ answer is already written: streaming it tokenizer-sized cost ~90 pieces of ~20 µs each
+# (redactor, event, five generator hops) per answer, 1.8 ms of a 2.5 ms request (profiled). The
+# client gets it at once either way, so it goes out in pieces of up to this many characters.
+PIECE_CHARS = 64
+
+
 def split_into_chunks(text: str) -> list[str]:
     """Split text into model-sized chunks whose concatenation is the text itself."""
     return _CHUNK.findall(text)
+
+
+def split_into_pieces(chunks: list[str], limit: int = PIECE_CHARS) -> list[str]:
+    """Join consecutive chunks into pieces of at most ``limit`` characters (a longer chunk
+    stays whole); the concatenation is unchanged."""
+    pieces: list[str] = []
+    current = ""
+    for chunk in chunks:
+        if current and len(current) + len(chunk) > limit:
+            pieces.append(current)
+            current = ""
+        current += chunk
+    if current:
+        pieces.append(current)
+    return pieces
 
 
 class FaqProvider:
@@ -38,9 +59,10 @@ class FaqProvider:
             if index:
                 usage.tokens_out += 1
                 yield separator
-            for chunk in split_into_chunks(answer):
-                usage.tokens_out += 1
-                yield chunk
+            chunks = split_into_chunks(answer)
+            usage.tokens_out += len(chunks)  # counted as a model would, though sent in pieces
+            for piece in split_into_pieces(chunks):
+                yield piece
 
     async def aclose(self) -> None:
         return None
