@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     from evals.cost_cli import add_cost_command
 
     add_cost_command(commands)
+
+    from evals.drills.cli import add_drill_command
+
+    add_drill_command(commands)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Fault-injection drills: named failures, real processes, and a reconciliation."""

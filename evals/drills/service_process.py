@@ -1,0 +1,92 @@
+"""Run ``beacon serve`` as a real process with drill settings, its stdout captured to a file.
+
+The environment is built from scratch for ``BEACON_*``: a variable set in the caller's shell
+must not change what a drill tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from evals.upstream.process import child_environment, stop_process
+
+
+class ServiceStartError(RuntimeError):
+    """``beacon serve`` exited or did not become ready; carries the tail of its output."""
+
+
+@dataclass(frozen=True, slots=True)
+class BeaconProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_records(self) -> list[dict[str, Any]]:
+        """Every JSON line the service has written so far (non-JSON lines are skipped)."""
+        records = []
+        for line in self.log_path.read_bytes().splitlines():
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records
+
+
+def service_environment(settings: Mapping[str, str]) -> dict[str, str]:
+    inherited = {k: v for k, v in child_environment().items() if not k.startswith("BEACON_")}
+    return {**inherited, **settings}
+
+
+@contextmanager
+def start_beacon(
+    settings: Mapping[str, str], *, port: int, log_path: Path
+) -> Iterator[BeaconProcess]:
+    """Start ``beacon serve`` with ``settings`` (``BEACON_*`` variables) until the block exits."""
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+    with log_path.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=service_environment({**settings, "BEACON_HOST": "127.0.0.1"}),
+        )
+    beacon = BeaconProcess(process=process, port=port, log_path=log_path)
+    try:
+        yield beacon
+    finally:
+        stop_process(process)
+
+
+def wait_until_ready(beacon: BeaconProcess, *, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if beacon.process.poll() is not None:
+            raise ServiceStartError(f"beacon serve exited early:\n{_tail(beacon.log_path)}")
+        try:
+            if httpx.get(f"{beacon.url}/readyz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise ServiceStartError(f"beacon serve not ready after {timeout_s}s:\n{_tail(beacon.log_path)}")
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    return os.linesep.join(path.read_text("utf-8", "replace").splitlines()[-lines:])
