@@ -86,15 +86,20 @@ class CircuitBreaker:
 class CircuitBoard:
     """One breaker per model name, created on first use, reported in ``beacon_circuit_open``."""
 
-    def __init__(self, policy: BreakerPolicy, gauge: Gauge) -> None:
+    def __init__(
+        self, policy: BreakerPolicy, gauge: Gauge, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.policy = policy
         self.gauge = gauge
+        self.clock = clock
         self._breakers: dict[str, CircuitBreaker] = {}
 
     def __getitem__(self, model: str) -> CircuitBreaker:
         breaker = self._breakers.get(model)
         if breaker is None:
             gauge = self.gauge.labels(model)
-            breaker = CircuitBreaker(self.policy, on_change=lambda is_open: gauge.set(is_open))
+            breaker = CircuitBreaker(
+                self.policy, on_change=lambda is_open: gauge.set(is_open), clock=self.clock
+            )
             self._breakers[model] = breaker
         return breaker

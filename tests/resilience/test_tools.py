@@ -1,0 +1,91 @@
+"""The get_order_status tool: order numbers, the demo database, retries and the tool route."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from service.errors import ToolFailed
+from service.tools.order_number import find_order_id
+from service.tools.order_status import OrderStatusTool, describe_order
+from service.tools.orders_db import build_orders_db
+from tests.conftest import AppHandle
+from tests.resilience.conftest import LogLines, ask_faulted
+from tests.sse_client import answer_text, ask_sse
+
+
+@pytest.mark.parametrize(
+    ("question", "order_id"),
+    [
+        ("Where is my order BC-100004?", "BC-100004"),
+        ("status of bc100012 please", "BC-100012"),
+        ("What about order #100031?", "BC-100031"),
+        ("Order number: 100002 has not arrived", "BC-100002"),
+        ("订单号 100007 到哪了？", "BC-100007"),
+        ("我的订单100009怎么还没到", "BC-100009"),
+        ("How do I request a refund?", None),
+        ("My phone is 13812345678", None),
+        ("Order 1234567 is a seven-digit number", None),
+    ],
+)
+def test_order_numbers_are_found_in_both_languages(question: str, order_id: str | None) -> None:
+    """Order numbers in the usual spellings are found and normalised; other numbers are not."""
+    assert find_order_id(question) == order_id
+
+
+def test_lookup_finds_demo_orders_and_reports_unknown_ones(tmp_path: Path) -> None:
+    """A demo order is found; an unknown one is a not_found result, not an error."""
+    db = tmp_path / "orders.sqlite"
+    assert build_orders_db(db) == 40
+    tool = OrderStatusTool(db, timeout_s=1.0, attempts=2)
+    calls: list[str] = []
+    found = asyncio.run(tool.get_order_status("BC-100004", calls))
+    missing = asyncio.run(tool.get_order_status("BC-999999", calls))
+    assert found.row is not None and found.row.order_id == "BC-100004"
+    assert missing.row is None and "could not find" in describe_order(missing, "en")
+    assert calls == ["get_order_status:found", "get_order_status:not_found"]
+
+
+def test_a_broken_database_fails_after_one_retry(tmp_path: Path) -> None:
+    """A database that cannot be read gives ToolFailed after two attempts, both listed."""
+    (tmp_path / "orders.sqlite").write_bytes(b"not a database")
+    tool = OrderStatusTool(tmp_path / "orders.sqlite", timeout_s=1.0, attempts=2)
+    calls: list[str] = []
+    with pytest.raises(ToolFailed):
+        asyncio.run(tool.get_order_status("BC-100001", calls))
+    assert calls == ["get_order_status:failed"] * 2
+
+
+def test_an_order_question_is_answered_from_the_tool_and_cited(
+    beacon: AppHandle, log_lines: LogLines
+) -> None:
+    """The router sends it to the tool; its result is the first citation and the answer."""
+    _, events = ask_sse(beacon.url, "Where is my order BC-100004?")
+    meta, evidence = events[0].data, events[1].data
+    assert (meta["route"], meta["reason"]) == ("tool", "order_number")
+    citation = evidence["citations"][0]
+    assert (citation["id"], citation["source"]) == ("order:BC-100004", "orders-db")
+    assert "BC-100004" in answer_text(events) and events[-1].event == "done"
+    (line,) = log_lines.events("ask_completed")
+    assert line["tool_calls"] == ["get_order_status:found"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "result"), [("tool_timeout", "timeout"), ("tool_error", "failed")]
+)
+def test_tool_faults_retry_once_then_hand_over(
+    resilient: Callable[..., AppHandle], log_lines: LogLines, fault: str, result: str
+) -> None:
+    """Two attempts, both in tool_calls; then a handoff whose cause is the tool error."""
+    beacon = resilient()
+    events = ask_faulted(beacon.url, "Where is my order BC-100004?", fault)
+    done = events[-1].data
+    assert done["finish_reason"] == "handoff" and done["fallbacks"] == ["tool->handoff"]
+    assert done["degraded"] == {"code": f"tool_{result}", "layer": "tool"}
+    (line,) = log_lines.events("ask_completed")
+    assert line["route"] == "tool"
+    assert line["tool_calls"] == [f"get_order_status:{result}"] * 2
+    assert beacon.metric("beacon_errors_total", layer="tool", code=f"tool_{result}") == 1
