@@ -292,6 +292,7 @@ class Answerer:
                         answer_parts.append(safe)
                     yield EventName.TOKEN, safe
                 if redactor.blocked:
+                    await _stop(source)  # the model stops writing what nobody will read
                     break
             tail = redactor.flush()
             if tail:
@@ -352,6 +353,13 @@ def _language(question: str, locale: str | None) -> Lang:
     if locale is not None:
         return "zh" if locale.lower().startswith("zh") else "en"
     return detect_language(question)
+
+
+async def _stop(stream: AsyncIterator[str]) -> None:
+    """Close a stream now rather than when it is garbage: its upstream call ends at once."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 async def _fixed(text: str) -> AsyncIterator[str]:

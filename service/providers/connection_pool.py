@@ -87,8 +87,11 @@ class Connection(asyncio.Protocol):
 
     @property
     def reusable(self) -> bool:
+        # Complete *and* read to the end: a stream stopped early (a blocked answer, a client
+        # that left) may hold the rest of its response here, which the next request would read.
         closing = self.transport is None or self.transport.is_closing()
-        return self._complete and self.keep_alive and self._error is None and not closing
+        drained = self._complete and not self._chunks
+        return drained and self.keep_alive and self._error is None and not closing
 
     def send(self, request: bytes) -> None:
         """Start a new exchange on this (idle) connection."""
