@@ -157,10 +157,9 @@ def load_traffic(path: Path) -> TrafficProfile:
 def traffic_from_eval_report(report: Mapping[str, Any], *, source: str) -> TrafficProfile:
     routes: dict[str, RouteProfile] = {}
     for name, row in report["routes"].items():
-        models = [m for m in row.get("models", []) if m not in FREE_MODELS]
         routes[name] = RouteProfile(
             share=float(row["share"]),
-            model=models[0] if models and name not in FREE_ROUTES else "none",
+            model=_report_model(name, [str(model) for model in row.get("models", [])]),
             tokens_in=float(row.get("tokens_in_per_1k", 0)) / 1000,
             tokens_out=float(row.get("tokens_out_per_1k", 0)) / 1000,
         )
@@ -173,6 +172,15 @@ def traffic_from_eval_report(report: Mapping[str, Any], *, source: str) -> Traff
     return TrafficProfile(
         routes=routes, easy=easy, cache_hit_rate=float(cache or 0.0), source=source, notes=notes
     )
+
+
+def _report_model(route: str, listed: list[str]) -> str:
+    """The model a report's route was answered by; a free route stays free."""
+    free = "faq" if "faq" in listed else "none"
+    if route in FREE_ROUTES:
+        return free
+    priced = [model for model in listed if model not in FREE_MODELS]
+    return priced[0] if priced else free
 
 
 def traffic_from_route_mix(raw: Mapping[str, Any], *, source: str) -> TrafficProfile:

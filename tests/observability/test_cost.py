@@ -109,7 +109,7 @@ def test_eval_report_routes_become_the_traffic_profile(tmp_path: Path) -> None:
     traffic = load_traffic(path)
     assert traffic.routes["easy"].model == "beacon-easy"
     assert (traffic.routes["easy"].tokens_in, traffic.routes["easy"].tokens_out) == (400, 100)
-    assert traffic.routes["faq"].model == "none" and traffic.easy == traffic.routes["easy"]
+    assert traffic.routes["faq"].model == "faq" and traffic.easy == traffic.routes["easy"]
     result = project(traffic, requests_per_day=1000, pricing=load_pricing())
     easy = load_pricing().cost_usd("beacon-easy", tokens_in=400, tokens_out=100)
     assert result.daily_usd == pytest.approx(0.3 * easy * 1000)
