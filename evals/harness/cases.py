@@ -127,9 +127,3 @@ def check_unique(cases: Sequence[Case], *, where: str) -> None:
         if case.id in seen:
             raise SuiteError(f"{where}: duplicate case id {case.id!r}")
         seen.add(case.id)
-
-
-def write_jsonl(cases: Iterable[Case], path: Path) -> None:
-    """Write ``cases`` one JSON object per line."""
-    lines = (json.dumps(case.to_json(), ensure_ascii=False) for case in cases)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

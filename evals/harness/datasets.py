@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -171,8 +171,3 @@ def _embeddings_name(name: str) -> EmbeddingsName:
     if name not in ("hashing", "minilm", "openai"):
         raise SuiteError(f"unknown embeddings {name!r}")
     return name  # type: ignore[return-value]
-
-
-def intents_of(cases: Iterable[Case]) -> set[str]:
-    """The expected FAQ ids of ``cases`` (for checks that a suite matches its KB)."""
-    return {entry for case in cases for entry in case.expected_entries}

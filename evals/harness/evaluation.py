@@ -69,7 +69,7 @@ class EvalOutcome:
 
 
 def run_eval(options: EvalOptions) -> EvalOutcome:
-    """Run one suite as ``options`` says and write its reports."""
+    """Run one suite as ``options`` says, gate it, write its reports (and baseline if asked)."""
     embeddings = options.resolved_embeddings()
     suite = load_suite(
         options.suite,
@@ -78,20 +78,7 @@ def run_eval(options: EvalOptions) -> EvalOutcome:
     report_dir = options.report_dir or _default_report_dir(options.work_dir, suite.name)
     started, clock = datetime.now(UTC), time.perf_counter()
     with _target(options, suite, embeddings, report_dir) as url:
-        progress = Progress(len(suite.cases) * options.repeats, label=suite.name)
-        results = asyncio.run(
-            run_cases(
-                url,
-                suite.cases,
-                repeats=options.repeats,
-                concurrency=options.concurrency,
-                progress=progress if options.show_progress else None,
-            )
-        )
-    figures = metrics.summarise(results)
-    baseline_path = options.baseline or gate.default_path(suite.name, embeddings)
-    verdict = _gate(options, figures, results, baseline_path)
-    routes = metrics.route_table(results)
+        results = _ask(url, suite, options)
     run = {
         "target": options.target or "in-process beacon serve",
         "embeddings": embeddings if options.target is None else "as served",
@@ -102,20 +89,10 @@ def run_eval(options: EvalOptions) -> EvalOutcome:
         "seconds": round(time.perf_counter() - clock, 1),
         "settings": {**suite.server_env, **options.server_env},
     }
-    report = build_report(
-        suite={"name": suite.name, "description": suite.description, **suite.notes},
-        run=run,
-        results=results,
-        metrics=figures,
-        routes=routes,
-        cost=metrics.cost_projection(routes, requests_per_day=options.requests_per_day),
-        breakdown={
-            "lang": metrics.breakdown(results, lambda case: [case.lang]),
-            "tag": metrics.breakdown(results, lambda case: case.tags),
-        },
-        scores=metrics.score_samples(results),
-        gate=verdict.to_json() if verdict else None,
-    )
+    figures = metrics.summarise(results)
+    baseline_path = options.baseline or gate.default_path(suite.name, embeddings)
+    verdict = _gate(options, figures, results, baseline_path)
+    report = _report(suite, run, results, figures, verdict, options.requests_per_day)
     if options.update_baseline:
         previous = gate.load_baseline(baseline_path) if baseline_path.is_file() else None
         info = {"embeddings": run["embeddings"], "target": run["target"], "cases": len(results)}
@@ -130,6 +107,44 @@ def run_eval(options: EvalOptions) -> EvalOutcome:
     paths = write_reports(report, report_dir)
     failed = verdict is not None and not verdict.passed and not options.update_baseline
     return EvalOutcome(report, EXIT_REGRESSED if failed else EXIT_PASSED, paths)
+
+
+def _ask(url: str, suite: Suite, options: EvalOptions) -> list[CaseResult]:
+    progress = Progress(len(suite.cases) * options.repeats, label=suite.name)
+    return asyncio.run(
+        run_cases(
+            url,
+            suite.cases,
+            repeats=options.repeats,
+            concurrency=options.concurrency,
+            progress=progress if options.show_progress else None,
+        )
+    )
+
+
+def _report(
+    suite: Suite,
+    run: Mapping[str, Any],
+    results: list[CaseResult],
+    figures: Mapping[str, float | None],
+    verdict: gate.GateResult | None,
+    requests_per_day: int,
+) -> dict[str, Any]:
+    routes = metrics.route_table(results)
+    return build_report(
+        suite={"name": suite.name, "description": suite.description, **suite.notes},
+        run=run,
+        results=results,
+        metrics=figures,
+        routes=routes,
+        cost=metrics.cost_projection(routes, requests_per_day=requests_per_day),
+        breakdown={
+            "lang": metrics.breakdown(results, lambda case: [case.lang]),
+            "tag": metrics.breakdown(results, lambda case: case.tags),
+        },
+        scores=metrics.score_samples(results),
+        gate=verdict.to_json() if verdict else None,
+    )
 
 
 def _gate(
