@@ -46,7 +46,11 @@ def _project(args: argparse.Namespace) -> int:
 
     pricing = load_pricing(args.pricing or DEFAULT_PRICING_PATH)
     if args.from_eval is not None:
-        traffic = load_traffic(args.from_eval)
+        try:
+            traffic = load_traffic(args.from_eval)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            sys.stderr.write(f"beacon cost project: cannot read {args.from_eval}: {error!r}\n")
+            return 2
     else:
         from evals.route_mix import measure_traffic
         from service.settings import Settings

@@ -143,3 +143,13 @@ def test_cost_project_command_prints_and_writes_the_projection(
     assert (
         written["saving"]["faq_direct_daily_usd"] > 0 and written["saving"]["cache_daily_usd"] > 0
     )
+
+
+def test_cost_project_refuses_an_unreadable_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file that is neither a report nor a mix ends with exit code 2 and a message."""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"metrics": {}}')
+    assert main(["cost", "project", "--requests-per-day", "10", "--from-eval", str(bad)]) == 2
+    assert "cannot read" in capsys.readouterr().err
