@@ -95,6 +95,7 @@ def run_injection_suite(
         "suite": "injection",
         "cases": len(cases),
         "requests": len(requests),
+        "streams": sum(reply.status == 200 for reply in replies),  # the rest failed validation
         "run": {
             "started_at": started.isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - clock, 1),
