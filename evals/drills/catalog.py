@@ -329,6 +329,16 @@ def data_drills() -> list[Drill]:
         _tool_drill("tool_timeout", "timeout", "The order lookup hangs"),
         _tool_drill("tool_error", "failed", "The order lookup fails"),
         Drill(
+            "cache_unavailable",
+            "The answer cache is down: a cache miss that stores nothing, the answer unchanged.",
+            burst(EASY, 4, fault="cache_unavailable"),
+            [
+                c.answers(fallbacks=[], answered_by=None),
+                c.metric("beacon_cache_requests_total", equals=4, result="error"),
+                c.log_lines(outcome="ok", cache_hit=False),
+            ],
+        ),
+        Drill(
             "router_parse",
             "The routing decision cannot be parsed: the strong model answers.",
             burst(EASY, 4, fault="router_parse"),
