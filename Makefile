@@ -6,7 +6,7 @@ INDEX := var/index/meta.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev index check fmt lint types nightly clean promtool bench eval
+.PHONY: run test install dev index check fmt lint types nightly clean promtool bench eval drills
 
 run: $(VENV)/.installed $(INDEX)  ## set up and serve on the embedded defaults (no API key, no network)
 	$(BIN)/beacon serve --host $(HOST) --port $(PORT)
@@ -60,6 +60,9 @@ nightly: dev  ## long property-based profile, then the full prompt-injection eva
 
 bench: $(VENV)/.installed  ## benchmarks (Beacon on core 0, load on core 1): table, var/bench.json
 	$(BIN)/beacon bench --json var/bench.json
+
+drills: $(VENV)/.installed  ## fault-injection drills on real processes: table, var/drills.json
+	$(BIN)/beacon drill run --json var/drills.json
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis
