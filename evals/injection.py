@@ -204,6 +204,8 @@ def _read_events(reply: Reply) -> None:
         reply.events.append(name)
         if name == "meta":
             reply.reason = str(payload.get("reason", ""))
+        elif name == "evidence" and payload.get("retrieved"):
+            reply.top_score = float(payload["retrieved"][0]["score"])
         elif name == "token":
             text.append(str(payload.get("text", "")))
         elif name == "redaction":
