@@ -38,6 +38,12 @@ EXIT_PASSED, EXIT_REGRESSED = 0, 1
 EXTERNAL_SUITES: dict[str, str] = {"injection": "evals.injection:main"}
 
 
+# Router refusal thresholds calibrated on dev data (kb_heldout.yaml + dev_out_of_scope.yaml) per
+# embeddings backend; the in-process target uses them unless BEACON_ROUTER__ANSWER_MIN_SCORE is set.
+# The hashing value is the service default; dense scores run higher, so MiniLM needs its own.
+DEV_CALIBRATED_ANSWER_MIN_SCORE = {"minilm": "0.43"}
+
+
 @dataclass(frozen=True)
 class EvalOptions:
     """Everything ``beacon eval run`` can be told."""
@@ -171,6 +177,8 @@ def _target(options: EvalOptions, suite: Suite, embeddings: str, report_dir: Pat
         "BEACON_RETRIEVAL__EMBEDDINGS": embeddings,
         "BEACON_RETRIEVAL__INDEX_DIR": str(options.work_dir / f"index-{embeddings}"),
     }
+    if embeddings in DEV_CALIBRATED_ANSWER_MIN_SCORE:
+        defaults["BEACON_ROUTER__ANSWER_MIN_SCORE"] = DEV_CALIBRATED_ANSWER_MIN_SCORE[embeddings]
     inherited = {k: v for k, v in os.environ.items() if k.startswith("BEACON_")}
     env = {**defaults, **inherited, **suite.server_env, **options.server_env}
     env["BEACON_RETRIEVAL__EMBEDDINGS"] = embeddings
