@@ -24,7 +24,7 @@ class Profile:
 
 FULL = Profile(
     name="full",
-    overhead_rounds=200,
+    overhead_rounds=150,
     overhead_clients=("direct", "langchain"),
     warmup=20,
     stream_counts=(32, 64, 128, 256, 512),
