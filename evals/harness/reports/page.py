@@ -10,12 +10,12 @@ from evals.harness.reports.formatting import fmt, metric_rows, verdict
 from evals.harness.reports.plots import bar_chart, histogram
 
 _STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
+body{font-family:system-ui,sans-serif;margin:2rem auto;padding:0 1rem;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1rem 0;font-size:14px}
 td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}.REGRESSED,.regressed{color:#b00020;font-weight:bold}
 .PASS{color:#1b7f3b}.plots{display:flex;flex-wrap:wrap;gap:1rem}
-code{font-size:12px}
+code{font-size:12px}h1 code{font-size:inherit}
 """
 
 

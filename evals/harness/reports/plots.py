@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 PALETTE = ("#2f6fdf", "#e0533d", "#8a8f98", "#2aa876", "#c58b00", "#8e44ad")
-_WIDTH, _HEIGHT, _PAD = 560, 220, 40
+_WIDTH, _HEIGHT, _PAD = 640, 220, 40
+_LEGEND = 170  # right-hand strip kept free of bars for the legend
 
 
 def bar_chart(items: Sequence[tuple[str, float]], *, title: str) -> str:
@@ -42,7 +43,7 @@ def histogram(
     span = (high - low) or 1.0
     counts = {name: _bin(vs, low, span, bins) for name, vs in series.items()}
     peak = max(max(c) for c in counts.values()) or 1
-    plot_w, plot_h = _WIDTH - 2 * _PAD, _HEIGHT - 2 * _PAD
+    plot_w, plot_h = _WIDTH - 2 * _PAD - _LEGEND, _HEIGHT - 2 * _PAD
     bar_w = plot_w / bins
     parts = [_open(_HEIGHT, title), _text(10, 18, title, weight="bold")]
     for index, (name, column) in enumerate(counts.items()):
@@ -57,7 +58,7 @@ def histogram(
                     "</rect>"
                 )
         label = f"{name} (n={len(series[name])})"
-        parts.append(_legend(_WIDTH - 170, 30 + 16 * index, colour, label))
+        parts.append(_legend(_WIDTH - _LEGEND + 10, 30 + 16 * index, colour, label))
     parts.append(_axis(low, high, unit, peak))
     return "".join(parts) + "</svg>"
 
@@ -71,11 +72,11 @@ def _bin(values: Sequence[float], low: float, span: float, bins: int) -> list[in
 
 
 def _axis(low: float, high: float, unit: str, peak: int) -> str:
-    base = _HEIGHT - _PAD
+    base, right = _HEIGHT - _PAD, _WIDTH - _PAD - _LEGEND
     return (
-        f'<line x1="{_PAD}" y1="{base}" x2="{_WIDTH - _PAD}" y2="{base}" stroke="#333"/>'
+        f'<line x1="{_PAD}" y1="{base}" x2="{right}" y2="{base}" stroke="#333"/>'
         + _text(_PAD, base + 16, f"{low:g}{unit}")
-        + _text(_WIDTH - _PAD - 40, base + 16, f"{high:g}{unit}")
+        + _text(right - 40, base + 16, f"{high:g}{unit}")
         + _text(4, _PAD + 4, str(peak))
     )
 
