@@ -8,6 +8,7 @@ between drills), send the burst, wait until nothing is open any more, freeze wha
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,8 +22,18 @@ from evals.drills.client import AskResult, AskSpec, send_burst
 from evals.drills.drill import Drill, DrillRun
 from evals.drills.prometheus import scrape
 from evals.drills.reconcile import Reconciliation, reconcile
-from evals.drills.service_process import BeaconProcess, start_beacon, wait_until_ready
-from evals.upstream.process import SimulatorProcess, pick_free_port, start_simulator
+from evals.drills.service_process import (
+    BeaconProcess,
+    ServiceStartError,
+    start_beacon,
+    wait_until_ready,
+)
+from evals.upstream.process import (
+    SimulatorProcess,
+    SimulatorStartError,
+    pick_free_port,
+    start_simulator,
+)
 from rag.index import build_index
 from rag.knowledge import load_knowledge_base
 from service.settings import DEFAULT_KB_DIR
@@ -79,9 +90,10 @@ def run_drills(
 ) -> list[DrillResult]:
     """Run ``drills``, ``jobs`` at a time; an ``exclusive`` drill runs alone, after the rest."""
     index_dir = prepare_index(work_dir)
+    ports = PortBook()
 
     def run(drill: Drill) -> DrillResult:
-        result = run_drill(drill, work_dir=work_dir, index_dir=index_dir)
+        result = run_drill(drill, work_dir=work_dir, index_dir=index_dir, ports=ports)
         progress(result)
         return result
 
@@ -92,10 +104,16 @@ def run_drills(
     return [results[drill] for drill in drills]
 
 
-def run_drill(drill: Drill, *, work_dir: Path, index_dir: Path) -> DrillResult:
+def run_drill(
+    drill: Drill, *, work_dir: Path, index_dir: Path, ports: PortBook | None = None
+) -> DrillResult:
     started = time.monotonic()
+    ports = ports or PortBook()
     try:
-        run = observe(drill, work_dir=work_dir, index_dir=index_dir)
+        try:
+            run = observe(drill, work_dir=work_dir, index_dir=index_dir, ports=ports)
+        except PROCESS_ERRORS:  # once more on fresh ports: one may have been taken meanwhile
+            run = observe(drill, work_dir=work_dir, index_dir=index_dir, ports=ports)
     except Exception as error:  # a drill that cannot run is a failed drill, not a crash
         failure = f"drill did not run: {type(error).__name__}: {error}"
         return DrillResult(drill, None, None, [failure], time.monotonic() - started)
@@ -114,20 +132,47 @@ def judge(run: DrillRun, reconciliation: Reconciliation) -> list[str]:
     return failures
 
 
-def observe(drill: Drill, *, work_dir: Path, index_dir: Path) -> DrillRun:
-    simulator_port = pick_free_port("127.0.0.1")
+def observe(drill: Drill, *, work_dir: Path, index_dir: Path, ports: PortBook) -> DrillRun:
+    simulator_port, port = ports.take(), ports.take()
     settings = drill_settings(
         simulator_url=f"http://127.0.0.1:{simulator_port}", index_dir=index_dir
     )
     log_path = work_dir / f"{drill.name}.log"
-    port = pick_free_port("127.0.0.1")
     # The service imports for a few seconds: the simulator starts meanwhile.
     with (
         start_beacon({**settings, **drill.settings}, port=port, log_path=log_path) as beacon,
         start_simulator(config=drill.simulator, port=simulator_port) as simulator,
     ):
         wait_until_ready(beacon)
-        return burst_and_measure(drill, beacon, simulator)
+        run = burst_and_measure(drill, beacon, simulator)
+        # A process that could not bind its port exits; whoever answered was not ours.
+        if beacon.process.poll() is not None or simulator.process.poll() is not None:
+            raise ProcessLost(f"a process of drill {drill.name} exited: its port was taken")
+        return run
+
+
+class ProcessLost(RuntimeError):
+    """The drill's service or simulator died during the drill."""
+
+
+PROCESS_ERRORS = (ServiceStartError, SimulatorStartError, ProcessLost)
+
+
+class PortBook:
+    """Free ports, never the same one twice in a run: drills side by side pick theirs at once,
+    and a port is only bound seconds later, once the service has imported."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._taken: set[int] = set()
+
+    def take(self) -> int:
+        with self._lock:
+            port = pick_free_port("127.0.0.1")
+            while port in self._taken:
+                port = pick_free_port("127.0.0.1")
+            self._taken.add(port)
+            return port
 
 
 def burst_and_measure(drill: Drill, beacon: BeaconProcess, simulator: SimulatorProcess) -> DrillRun:

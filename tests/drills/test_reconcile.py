@@ -9,6 +9,7 @@ from evals.drills.client import AskResult, AskSpec
 from evals.drills.drill import Drill, DrillRun, percentile
 from evals.drills.prometheus import MetricSnapshot
 from evals.drills.reconcile import reconcile
+from evals.drills.runner import judge
 
 SPEC = AskSpec("How do I request a refund?")
 DONE: tuple[str, dict[str, Any]] = ("done", {"finish_reason": "stop", "fallbacks": []})
@@ -88,3 +89,16 @@ def test_percentile_is_nearest_rank() -> None:
     """p95 of 1..100 is 95; of nothing is 0."""
     assert percentile([float(v) for v in range(1, 101)], 95) == 95
     assert percentile([], 95) == 0
+
+
+def test_a_drill_fails_on_a_broken_check_a_difference_or_a_slow_p95() -> None:
+    """judge() collects every failure: checks, reconciliation, latency bound, health."""
+    slow = answered("a", DONE)
+    slow.latency_ms = 5000
+    observed = run([slow], [], requests=1)
+    observed.drill = Drill("t", "test", [SPEC], [c.accepted(2)], p95_max_ms=1000)
+    failures = judge(observed, reconcile(observed))
+    assert "1 requests accepted, expected 2" in failures
+    assert "reconciliation: accepted - ask_completed = 1" in failures
+    assert "p95 5000 ms > bound 1000 ms" in failures
+    assert "health: /readyz is not 200 after the drill" in failures
