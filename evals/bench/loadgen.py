@@ -14,7 +14,8 @@ Jobs (``kind``):
 - ``saturate``: ``connections`` keep-alive connections each sending the requests in turn for
   ``duration_s``; completed requests, errors and latencies.
 
-A token frame is recognised by ``marker`` (bytes that occur once per token frame).
+Each request names its ``base_url`` (one keep-alive pool per base URL) and its ``marker``: bytes
+that occur once per token frame (``event: token`` for Beacon, a content delta for the simulator).
 """
 
 from __future__ import annotations
@@ -125,11 +126,14 @@ async def run_streams(job: dict[str, Any]) -> dict[str, Any]:
         except UpstreamError:
             return None
 
+    started = time.perf_counter()
     timings = await asyncio.gather(*(one(i) for i in range(count)))
+    elapsed = time.perf_counter() - started
     pools.close()
     done = [t for t in timings if t is not None and t.status == 200]
     return {
         "streams": count,
+        "elapsed_s": elapsed,
         "failed": count - len(done),
         "gaps_max_s": [t.gaps_max_s for t in done],
         "tokens": [t.tokens for t in done],

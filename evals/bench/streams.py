@@ -84,6 +84,7 @@ def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:
                 "tokens": tokens,
                 "server_cpu_s": round(cpu, 3),
                 "cpu_per_token_us": round(cpu / tokens * 1e6, 2) if tokens else None,
+                "server_cpu_share": round(cpu / result["elapsed_s"], 3),
             }
         )
     return {

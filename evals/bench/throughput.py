@@ -28,7 +28,7 @@ def faq_settings(*, cache: bool, observability: bool = True) -> dict[str, Any]:
 def saturate(beacon: ServiceProcess, profile: Profile) -> dict[str, Any]:
     requests = [ask(beacon.base_url, q, accept_json=True) for q in faq_questions()]
     job = {"kind": "saturate", "requests": requests, "connections": profile.saturate_connections}
-    run_loadgen({**job, "duration_s": max(0.5, profile.saturate_s / 4)})  # warm-up
+    run_loadgen({**job, "duration_s": max(0.2, profile.saturate_s / 4)})  # warm-up
     cpu_before = beacon.cpu_seconds()
     result = run_loadgen({**job, "duration_s": profile.saturate_s})
     cpu = beacon.cpu_seconds() - cpu_before
@@ -40,6 +40,9 @@ def saturate(beacon: ServiceProcess, profile: Profile) -> dict[str, Any]:
         "latency": summarise_ms(result["latencies_s"]),
         "server_cpu_share": round(cpu / result["elapsed_s"], 3),
         "cpu_per_request_us": round(cpu / completed * 1e6, 1) if completed else None,
+        # What a whole core would serve at this CPU cost: the figure to read when other work
+        # on the machine left Beacon only part of its core (see server_cpu_share).
+        "cpu_bound_requests_per_s": round(completed / cpu, 1) if cpu > 0 else None,
     }
 
 
