@@ -10,7 +10,6 @@ from service.observability.middleware import SCOPE_KEY, TraceContext, trace_cont
 from service.pipeline.answer import Answerer
 from service.resources import Resources
 
-
 # ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, and
 # three thread hops per request were 11% of a FAQ answer's CPU (profiled with py-spy).
 
