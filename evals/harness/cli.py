@@ -54,6 +54,7 @@ def _run(args: argparse.Namespace) -> int:
     from evals.harness.cases import SuiteError
     from evals.harness.evaluation import EvalOptions, external_suite, run_eval
     from evals.harness.target import TargetUnavailable
+    from rag.embeddings import EmbeddingsUnavailable
 
     external = external_suite(args.suite)
     if external is not None:
@@ -81,7 +82,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     try:
         outcome = run_eval(options)
-    except (SuiteError, TargetUnavailable) as exc:
+    except (SuiteError, TargetUnavailable, EmbeddingsUnavailable) as exc:
         sys.stderr.write(f"beacon eval: {exc}\n")
         return 2
     sys.stdout.write(_summary(outcome.report, outcome.paths))
