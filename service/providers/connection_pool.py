@@ -99,6 +99,8 @@ class Connection(asyncio.Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self.status, self.headers, self.keep_alive = 0, [], False
         self._complete = self._headers_done = False
+        self._chunks.clear()  # never anything left of the previous exchange (see ``reusable``)
+        self._buffered = 0
         self.transport.write(request)
 
     async def wait_for_headers(self, timeout_s: float) -> None:
