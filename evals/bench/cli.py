@@ -8,7 +8,15 @@ from typing import Any
 
 from evals.bench.profile import PROFILES
 
-SCENARIO_NAMES = ("overhead", "streams", "throughput", "retrieval", "observability", "redactor")
+SCENARIO_NAMES = (
+    "overhead",
+    "streams",
+    "throughput",
+    "retrieval",
+    "observability",
+    "redactor",
+    "clients",
+)
 
 
 def add_bench_command(commands: Any) -> None:

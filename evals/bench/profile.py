@@ -14,6 +14,7 @@ class Profile:
     stream_counts: tuple[int, ...]
     stream_tokens: int
     stream_ramp_s: float
+    client_streams: int
     saturate_s: float
     saturate_connections: int
     observability_rounds: int
@@ -30,6 +31,7 @@ FULL = Profile(
     stream_counts=(32, 64, 128, 256, 512),
     stream_tokens=200,
     stream_ramp_s=1.0,
+    client_streams=100,
     saturate_s=8.0,
     saturate_connections=32,
     observability_rounds=2,
@@ -45,6 +47,7 @@ SMOKE = Profile(
     stream_counts=(4,),
     stream_tokens=12,
     stream_ramp_s=0.0,
+    client_streams=4,
     saturate_s=0.4,
     saturate_connections=4,
     observability_rounds=1,

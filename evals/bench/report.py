@@ -114,6 +114,12 @@ def observability_rows(result: dict[str, Any]) -> Iterator[Row]:
     )
 
 
+def clients_rows(result: dict[str, Any]) -> Iterator[Row]:
+    for client, case in result["cases"].items():
+        label = f"{client} client CPU per token ({case['streams']} streams at 50 tokens/s)"
+        yield ("clients", label, f"{case['cpu_per_token_us']} µs", "", "")
+
+
 ROWS = {
     "overhead": overhead_rows,
     "streams": streams_rows,
@@ -121,6 +127,7 @@ ROWS = {
     "retrieval": retrieval_rows,
     "observability": observability_rows,
     "redactor": redactor.rows,
+    "clients": clients_rows,
 }
 
 

@@ -100,3 +100,11 @@ def test_observability_reports_the_on_off_ratio(report: dict[str, Any]) -> None:
     result = report["scenarios"]["observability"]
     assert positive(result["requests_per_s_on"]) and positive(result["requests_per_s_off"])
     assert positive(result["ratio_on_to_off"])
+
+
+def test_clients_report_cpu_per_token_for_both(report: dict[str, Any]) -> None:
+    """The direct and the langchain client each streamed tokens at a positive CPU cost."""
+    cases = report["scenarios"]["clients"]["cases"]
+    assert set(cases) == {"direct", "langchain"}
+    for case in cases.values():
+        assert case["tokens"] > 0 and positive(case["cpu_per_token_us"])
