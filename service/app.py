@@ -18,6 +18,7 @@ from service.api import ask, health
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
 from service.faults import FaultInjectionMiddleware
+from service.heap import freeze_startup_heap, thaw_heap
 from service.observability.exposition import MetricsEndpoint
 from service.observability.logging import configure_logging, redaction_processor
 from service.observability.metrics import Metrics
@@ -57,9 +58,11 @@ def create_app(
         resources = build_resources(
             settings, metrics=metrics, tracer_provider=tracer_provider, policy=policy
         )
+        freeze_startup_heap()  # no 100 ms collections over startup objects mid-stream
         try:
             yield {"resources": resources}
         finally:
+            thaw_heap()
             await resources.aclose()
             tracer_provider.shutdown()
 
