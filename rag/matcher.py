@@ -23,8 +23,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
-from sklearn.svm import LinearSVC
 
 from rag.embeddings import CodeArray, FloatArray, NgramHasher
 
@@ -222,6 +220,8 @@ def _l2_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
 def _fit(
     features: sparse.csr_matrix, y: npt.NDArray[np.int_], c: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    from sklearn.svm import LinearSVC  # training only: serving needs numpy alone (~2 s import)
+
     model = LinearSVC(C=c, dual="auto", max_iter=5000, random_state=0).fit(features, y)
     return _one_vs_rest(model.coef_, model.intercept_)
 
@@ -260,6 +260,8 @@ def _calibrated(
         return params
     x = np.array(right + wrong).reshape(-1, 1)
     target = np.r_[np.ones(len(right)), np.zeros(len(wrong))]
+    from sklearn.linear_model import LogisticRegression
+
     platt = LogisticRegression(C=100.0, class_weight="balanced").fit(x, target)
     slope, offset = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     return replace(params, slope=round(slope, 4), offset=round(offset, 4)) if slope > 0 else params
