@@ -12,18 +12,22 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
 import orjson
 
 from evals.upstream.config import SimulatorConfig
-from evals.upstream.process import child_environment, pick_free_port, read_output, stop_process
+from evals.upstream.process import (
+    child_environment,
+    pick_free_port,
+    read_output,
+    stop_process,
+    wait_for_http,
+)
 
 SERVER_CORE = 0
 CLIENT_CORE = 1
@@ -70,17 +74,9 @@ class ServiceProcess:
 def wait_until_healthy(
     service: ServiceProcess, output: IO[bytes], *, path: str, timeout_s: float
 ) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise BenchProcessError(f"process exited early:\n{read_output(output)[-4000:]}")
-        try:
-            if httpx.get(f"{service.base_url}{path}", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise BenchProcessError(f"not healthy after {timeout_s}s:\n{read_output(output)[-4000:]}")
+    problem = wait_for_http(f"{service.base_url}{path}", service.process, timeout_s=timeout_s)
+    if problem is not None:
+        raise BenchProcessError(f"process {problem}:\n{read_output(output)[-4000:]}")
 
 
 @contextmanager

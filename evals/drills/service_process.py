@@ -9,17 +9,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 
-from evals.upstream.process import child_environment, stop_process
+from evals.upstream.process import child_environment, stop_process, wait_for_http
 
 
 class ServiceStartError(RuntimeError):
@@ -75,17 +73,9 @@ def start_beacon(
 
 
 def wait_until_ready(beacon: BeaconProcess, *, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if beacon.process.poll() is not None:
-            raise ServiceStartError(f"beacon serve exited early:\n{_tail(beacon.log_path)}")
-        try:
-            if httpx.get(f"{beacon.url}/readyz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise ServiceStartError(f"beacon serve not ready after {timeout_s}s:\n{_tail(beacon.log_path)}")
+    problem = wait_for_http(f"{beacon.url}/readyz", beacon.process, timeout_s=timeout_s)
+    if problem is not None:
+        raise ServiceStartError(f"beacon serve {problem}:\n{_tail(beacon.log_path)}")
 
 
 def _tail(path: Path, lines: int = 30) -> str:

@@ -10,27 +10,19 @@ request, with the trace_ids the report cites) go to a file beside the report.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from evals.upstream.process import pick_free_port, stop_process, wait_for_http
+
 
 class TargetUnavailable(RuntimeError):
     """The target did not become ready, or its process exited."""
-
-
-def free_port() -> int:
-    """Ask the kernel for a free loopback port (the child binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -38,7 +30,7 @@ def served_beacon(
     env: Mapping[str, str], *, log_path: Path, ready_timeout_s: float = 900.0
 ) -> Iterator[str]:
     """Run ``beacon serve`` with ``env`` on top of this environment; yield its base URL."""
-    port = free_port()
+    port = pick_free_port("127.0.0.1")
     child_env = {**os.environ, **env}
     command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1"]
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,31 +40,15 @@ def served_beacon(
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_ready(url, process, ready_timeout_s, log_path)
+            # A large KB is indexed at startup (minutes with MiniLM on 10k rows): long deadline.
+            problem = wait_for_http(
+                f"{url}/readyz", process, timeout_s=ready_timeout_s, interval_s=0.1
+            )
+            if problem is not None:
+                raise TargetUnavailable(f"beacon serve {problem}; see {log_path}")
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float, log: Path) -> None:
-    # A large KB is indexed at startup (minutes with MiniLM on 10k rows), hence the long deadline.
-    deadline = time.monotonic() + timeout_s
-    with httpx.Client(base_url=url, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise TargetUnavailable(f"beacon serve exited with {process.returncode}; see {log}")
-            try:
-                if client.get("/readyz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    raise TargetUnavailable(f"beacon serve was not ready after {timeout_s:.0f} s; see {log}")
+            stop_process(process, timeout_s=15)
 
 
 def check_live(url: str) -> None:

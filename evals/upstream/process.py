@@ -97,18 +97,29 @@ def child_environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{path}" if path else root}
 
 
-def wait_until_healthy(simulator: SimulatorProcess, output: IO[bytes], *, timeout_s: float) -> None:
+def wait_for_http(
+    url: str, process: subprocess.Popen[bytes], *, timeout_s: float, interval_s: float = 0.05
+) -> str | None:
+    """Poll ``url`` until it answers 200 while ``process`` runs (every child process the evals,
+    drills, benchmarks and tests start is waited for this way). ``None`` when ready, otherwise
+    why not, for the caller's own error with the child's output."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if simulator.process.poll() is not None:
-            raise SimulatorStartError(f"simulator exited early:\n{read_output(output)}")
+        if process.poll() is not None:
+            return f"exited with {process.returncode}"
         try:
-            if httpx.get(f"{simulator.base_url}/healthz", timeout=1.0).status_code == 200:
-                return
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return None
         except httpx.TransportError:
             pass
-        time.sleep(0.05)
-    raise SimulatorStartError(f"simulator not healthy after {timeout_s}s:\n{read_output(output)}")
+        time.sleep(interval_s)
+    return f"not ready after {timeout_s:.0f} s"
+
+
+def wait_until_healthy(simulator: SimulatorProcess, output: IO[bytes], *, timeout_s: float) -> None:
+    problem = wait_for_http(f"{simulator.base_url}/healthz", simulator.process, timeout_s=timeout_s)
+    if problem is not None:
+        raise SimulatorStartError(f"simulator {problem}:\n{read_output(output)}")
 
 
 def read_output(output: IO[bytes]) -> str:
@@ -116,10 +127,11 @@ def read_output(output: IO[bytes]) -> str:
     return output.read().decode("utf-8", "replace")
 
 
-def stop_process(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes], *, timeout_s: float = STOP_TIMEOUT_S) -> None:
+    """Terminate, and kill if it has not exited within ``timeout_s``."""
     process.terminate()
     try:
-        process.wait(timeout=STOP_TIMEOUT_S)
+        process.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()

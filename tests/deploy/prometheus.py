@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Any
 import httpx
 import yaml
 
-from evals.upstream.process import pick_free_port
+from evals.upstream.process import pick_free_port, stop_process, wait_for_http
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 PROMETHEUS_DIR = DEPLOY / "prometheus"
@@ -77,26 +76,13 @@ def run_prometheus(config: Path, *, workdir: Path) -> Iterator[PrometheusServer]
         wait_until_ready(server, process, workdir / "prometheus.log")
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=10)
         log.close()
 
 
 def wait_until_ready(
     server: PrometheusServer, process: subprocess.Popen[bytes], log: Path, timeout_s: float = 30
 ) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"prometheus exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{server.url}/-/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"prometheus not ready after {timeout_s}s:\n{log.read_text()}")
+    problem = wait_for_http(f"{server.url}/-/ready", process, timeout_s=timeout_s, interval_s=0.1)
+    if problem is not None:
+        raise RuntimeError(f"prometheus {problem}:\n{log.read_text()}")
