@@ -37,6 +37,10 @@ __all__ = [
 
 POLICY_PATH = Path(__file__).with_name("redaction_policy.yaml")
 LANGS = ("en", "zh")
+# A log or span value is cut to this many characters before it is redacted: paths, headers and
+# exception texts are attacker-sized (a 56 KB User-Agent), and a log line needs none of that.
+MAX_VALUE_CHARS = 8_192
+TRUNCATED = "…[truncated]"
 
 
 class RedactionAction(StrEnum):
@@ -276,18 +280,41 @@ def redact_text(
     return RedactedText(out, redactor.counts, redactor.blocked_kind)
 
 
-def redact_value(value: object, policy: RedactionPolicy, *, canaries: Sequence[str] = ()) -> object:
+def redact_value(
+    value: object,
+    policy: RedactionPolicy,
+    *,
+    canaries: Sequence[str] = (),
+    max_chars: int = MAX_VALUE_CHARS,
+) -> object:
     """A redacted copy of a log or span value: strings inside dicts, lists and tuples.
 
-    A string that hits a block-action kind becomes that kind's placeholder as a whole.
+    A string that hits a block-action kind becomes that kind's placeholder as a whole. A string
+    longer than `max_chars` is cut first; of the cut text only what no further character could
+    have changed is kept (a value cut mid-secret loses the whole secret, not just its tail).
     """
     if isinstance(value, str):
-        result = redact_text(value, policy, canaries=canaries)
-        blocked = result.blocked_kind
-        return result.text if blocked is None else policy.placeholder(blocked)
+        return _redact_string(value, policy, canaries=canaries, max_chars=max_chars)
     if isinstance(value, dict):
-        return {key: redact_value(item, policy, canaries=canaries) for key, item in value.items()}
+        return {
+            key: redact_value(item, policy, canaries=canaries, max_chars=max_chars)
+            for key, item in value.items()
+        }
     if isinstance(value, list | tuple):
-        items = [redact_value(item, policy, canaries=canaries) for item in value]
+        items = [
+            redact_value(item, policy, canaries=canaries, max_chars=max_chars) for item in value
+        ]
         return items if isinstance(value, list) else tuple(items)
     return value
+
+
+def _redact_string(
+    text: str, policy: RedactionPolicy, *, canaries: Sequence[str], max_chars: int
+) -> str:
+    redactor = StreamRedactor(policy, canaries=canaries)
+    if len(text) <= max_chars:
+        out = redactor.flush(text)
+    else:
+        out = redactor.feed(text[:max_chars]) + TRUNCATED
+    blocked = redactor.blocked_kind
+    return out if blocked is None else policy.placeholder(blocked)

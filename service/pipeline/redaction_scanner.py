@@ -122,6 +122,7 @@ class PatternSet:
         self._stream = _alternation(partial + final)
         self._final = _alternation(final)
         canaries = [r for r in rules if r.kind is RedactionKind.CANARY]
+        self._canary_reach = max((_max_width(r.full) for r in canaries), default=0)
         self._canary_final = re.compile("|".join(r.full for r in canaries)) if canaries else None
         pending = "|".join(p for r in canaries for p in r.pending) or "(?!)"
         self._canary_stream = (
@@ -179,15 +180,30 @@ class PatternSet:
         self, hit: Hit, text: str, *, final: bool, blocking: frozenset[RedactionKind]
     ) -> Hit | _Pending:
         # A canary that starts inside a masked match could leak its tail: block at the match.
-        finder = self._canary_final if final else self._canary_stream
-        if finder is None or RedactionKind.CANARY not in blocking:
+        # Only a canary starting before hit.end matters, so the search stops `_canary_reach`
+        # past it (searching to the end of the text made redaction quadratic). Where that
+        # limit is inside the text, every such canary has fully arrived: no pending case.
+        if self._canary_final is None or RedactionKind.CANARY not in blocking:
             return hit
-        m = finder.search(text, hit.start + 1)
+        limit = hit.end + self._canary_reach
+        finder = self._canary_stream if not final and limit >= len(text) else self._canary_final
+        assert finder is not None
+        m = finder.search(text, hit.start + 1, min(limit, len(text)))
         if m is None or m.start() >= hit.end:
             return hit
         if m.lastgroup == "p":
             return PENDING
         return hit._replace(kind=RedactionKind.CANARY)
+
+
+def _max_width(pattern: str) -> int:
+    """The most characters `pattern` can match (rule patterns are bounded by construction)."""
+    width = re._parser.parse(pattern).getwidth()[1]  # type: ignore[attr-defined]
+    if width >= re._constants.MAXREPEAT:  # type: ignore[attr-defined]
+        raise ValueError(
+            f"an unbounded canary pattern cannot be searched in linear time: {pattern!r}"
+        )
+    return int(width)
 
 
 def _reach(hit: Hit) -> float:
