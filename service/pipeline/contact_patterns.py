@@ -215,4 +215,7 @@ def _number_rules() -> list[Rule]:
 
 
 def contact_rules() -> list[Rule]:
-    return [_email_rule(), *_number_rules()[:1], *_phone_rules(), *_number_rules()[1:]]
+    # Ties go to the earlier rule: the specific shapes (ID, SSN, IP) before phones, whose
+    # validation accepts many digit groupings, and cards last (Luhn-valid runs are common).
+    numbers = _number_rules()
+    return [_email_rule(), *numbers[:4], *_phone_rules(), *numbers[4:]]

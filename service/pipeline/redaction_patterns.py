@@ -56,7 +56,8 @@ def _spaced_rule(letters: str) -> Rule:
     """The letters in any case, each optionally after a separator, anywhere (even in a word)."""
     head, rest = char(letters[0], True), letters[1:]
     full = head + "".join(f"{_CANARY_SEP}{char(ch, True)}" for ch in rest)
-    pending = (f"{head}{chain(rest[:-1], icase=True, sep=_CANARY_SEP)}\\Z",) if rest else ()
+    # Any start of it, a trailing separator included (a complete one may be held back too).
+    pending = (f"{head}{chain(rest, icase=True, sep=_CANARY_SEP)}\\Z",) if rest else ()
     return Rule(RedactionKind.CANARY, full, pending)
 
 
