@@ -47,6 +47,8 @@ SCANNED_MODULES = (
 SIZES = (2_000, 4_000, 8_000, 16_000)
 SCREEN_FLOOR_S = 0.0005  # below this at the largest size, a pattern is too cheap to judge
 STOP_S = 0.5  # a size that costs this much is the last one measured
+# An answer is at most `llm.max_tokens` (512) tokens; 8 characters a token is a generous bound.
+ANSWER_CHARS = 4_096
 
 
 class Searchable:
@@ -254,16 +256,15 @@ def _requests() -> dict[str, Callable[[], object]]:
         "guard: 'order' + spaces + 'x'": lambda: inspect_question(spaces, policy=policy),
         "413 log line: 60 KB path of a@b.co/": lambda: log(None, "info", {"path": path}),
         "span: 56 KB User-Agent": lambda: spans.redact_span(span_with(agent)),
-        "redact_text: 16 KB of a@b.co/": lambda: redact_text(path[:16_384], policy),
-        "stream redactor: 16 KB answer of a@b.co/ in 4-char chunks": lambda: stream(path[:16_384]),
+        "log value at its 8 KB cap: a@b.co/": lambda: redact_text(path[:8_192], policy),
     }
     for family in FAMILIES:
         text = family.text(question)
         cases[f"guard: {family.name}"] = lambda t=text: inspect_question(t, policy=policy)  # type: ignore[misc]
         cases[f"route: {family.name}"] = lambda t=text: (find_risk_terms(t), count_parts(t))  # type: ignore[misc]
         cases[f"order number: {family.name}"] = lambda t=text: find_order_id(t)  # type: ignore[misc]
-        answer = family.text(16_384)
-        cases[f"stream redactor 16 KB: {family.name}"] = lambda t=answer: stream(t)  # type: ignore[misc]
+        answer = family.text(ANSWER_CHARS)
+        cases[f"stream redactor, 4 KB answer: {family.name}"] = lambda t=answer: stream(t)  # type: ignore[misc]
     return cases
 
 

@@ -105,16 +105,19 @@ _TRUNK_REGIONS = ("GB", "DE", "FR", "IT", "ES", "NL", "CN")  # national numbers 
 @functools.lru_cache(maxsize=4096)
 def _valid_phone(text: str) -> bool:
     """A valid number: international ("+", "00") in any region, national in a likely one."""
+    groups = [len(g) for g in re.findall(r"\d+", text)]
     digits = re.sub(r"\D", "", text)
-    if not 7 <= len(digits) <= 15:
+    if not 9 <= len(digits) <= 15:
         return False
     candidates: list[tuple[str, str | None]]
     if text.startswith("00"):
         candidates = [("+" + digits[2:], None)]
     elif digits.startswith("0"):
         candidates = [(text, region) for region in _TRUNK_REGIONS]
+    elif groups in ([3, 3, 4], [1, 3, 3, 4]):  # North American: (415) 555-2671, 415.555.2671
+        candidates = [(text, "US")]
     else:
-        candidates = [(text, "US")]  # North American numbers: (415) 555-2671, 415.555.2671
+        return False
     for number, region in candidates:
         try:
             if phonenumbers.is_valid_number(phonenumbers.parse(number, region)):
@@ -168,7 +171,7 @@ def _phone_rules() -> list[Rule]:
         ),
         Rule(  # national or 00-international numbers in groups, validated by phonenumbers
             RedactionKind.PHONE,
-            r"[(\d](?<![\w+(.\-/].)(?:(?<=\()\d{2,5}\)|(?<=\d)\d{0,4}\)?)"
+            r"[(\d](?<![\w+(.\-/].)(?:(?<=\()\d{2,5}\)|(?<=\d)\d{1,4}\)?)"
             r"(?:[ .\-/]{1,2}\(?\d{2,5}\)?){1,5}(?!\d)",
             extract=_phone,
         ),

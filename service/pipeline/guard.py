@@ -74,7 +74,15 @@ _CAESAR = [str.maketrans(_LOWER + _LOWER.upper(), r + r.upper()) for r in _ROTAT
 _TOKENS = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
 _CHAR_RUN = re.compile(r"(.)\1{15,}")
 
-_PII_KINDS = (RedactionKind.EMAIL, RedactionKind.PHONE, RedactionKind.CARD, RedactionKind.CN_ID)
+_PII_KINDS = (
+    RedactionKind.EMAIL,
+    RedactionKind.PHONE,
+    RedactionKind.CARD,
+    RedactionKind.CN_ID,
+    RedactionKind.IBAN,
+    RedactionKind.SSN,
+    RedactionKind.IP_ADDRESS,
+)
 
 
 def inspect_question(text: str, *, max_chars: int = 2000, policy: RedactionPolicy) -> GuardVerdict:

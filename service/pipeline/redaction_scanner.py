@@ -27,6 +27,7 @@ class CompiledRule(NamedTuple):
     pending: re.Pattern[str] | None
     until: re.Pattern[str] | None
     until_pending: re.Pattern[str] | None
+    lead: re.Pattern[str]  # the first character of the full or a pending pattern
 
 
 class Hit(NamedTuple):
@@ -58,13 +59,22 @@ def _compile(rule: Rule) -> CompiledRule:
         return re.compile(pattern) if pattern else None
 
     pending = "|".join(f"(?:{p})" for p in rule.pending)
+    leads = {_first_token(p) for p in (rule.full, *rule.pending)}
     return CompiledRule(
         rule,
         re.compile(rule.full),
         optional(pending),
         optional(rule.until),
         optional(rule.until_pending),
+        re.compile("|".join(sorted(leads))),
     )
+
+
+def _first_token(pattern: str) -> str:
+    token = _TOKEN.match(pattern)
+    if token is None:
+        raise ValueError(f"a rule pattern must start with one character: {pattern!r}")
+    return token.group()
 
 
 _TOKEN = re.compile(r"\[(?:\\.|[^\]\\])*\]|\\.|[^()\[\]|?*+{}.^$\\]")  # literal, escape, class
@@ -117,6 +127,7 @@ class PatternSet:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self._rules = [_compile(rule) for rule in rules]
+        self._by_char: dict[str, list[CompiledRule]] = {}
         final = [(f"f{i}", rule.full) for i, rule in enumerate(rules)]
         partial = [(f"p{i}_{j}", p) for i, r in enumerate(rules) for j, p in enumerate(r.pending)]
         self._stream = _alternation(partial + final)
@@ -130,6 +141,15 @@ class PatternSet:
             if self._canary_final
             else None
         )
+
+    def _candidates(self, ch: str) -> list[CompiledRule]:
+        """The rules whose patterns can start with `ch`, in priority order (cached per char)."""
+        rules = self._by_char.get(ch)
+        if rules is None:
+            rules = [rule for rule in self._rules if rule.lead.match(ch)]
+            if len(self._by_char) < 4_096:  # bounded: a text of many distinct characters
+                self._by_char[ch] = rules
+        return rules
 
     def plain_cut(self, text: str, pos: int) -> int | None:
         """Where a stream must hold back, if nothing from `pos` to there needs redacting."""
@@ -162,7 +182,7 @@ class PatternSet:
         self, text: str, q: int, *, final: bool, blocking: frozenset[RedactionKind]
     ) -> Hit | _Pending | None:
         best: Hit | None = None
-        for rule in self._rules:
+        for rule in self._candidates(text[q]):
             if not final and rule.pending is not None and rule.pending.match(text, q):
                 return PENDING
             hit = _hit(rule, text, q, final=final)

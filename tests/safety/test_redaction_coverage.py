@@ -180,3 +180,10 @@ def test_sanitize_markup_keeps_only_bare_allowed_tags() -> None:
     """The renderer's sanitiser (ammonia) drops attributes, scripts and unknown tags."""
     html = '<p onclick="x()">Hi <b>there</b><img src=x onerror=y()><script>z()</script></p>'
     assert sanitize_markup(html) == "<p>Hi <b>there</b></p>"
+
+
+def test_every_redaction_kind_is_a_metric_label() -> None:
+    """`beacon_redactions_total{kind}` is pre-initialised for every kind, the new ones too."""
+    from service.observability.metrics import REDACTION_KINDS
+
+    assert set(REDACTION_KINDS) == {kind.value for kind in RedactionKind}
