@@ -83,7 +83,7 @@ def _url_rules() -> list[Rule]:
             RedactionKind.MARKUP,
             rf"{lead}(?:(?<=[Jj]){js}|(?<=[Vv]){vb}"
             rf"|(?<=&){_encoded_first('j')}{js}|(?<=&){_encoded_first('v')}{vb})",
-            (rf"{lead}[A-Za-z0-9&#;\t\r\n ]{{0,200}}+\Z",),
+            (rf"{lead}[A-Za-z0-9&#;\t\r\n]{{0,160}}+[ \t]{{0,3}}\Z",),  # no space inside a scheme
         ),
         Rule(
             RedactionKind.MARKUP,

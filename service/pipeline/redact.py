@@ -24,7 +24,7 @@ from service.pipeline.redaction_policy import (
     parse_redaction_policy,
 )
 from service.pipeline.redaction_scanner import CONTEXT, CompiledRule, Hit, pattern_set
-from service.pipeline.text_fold import fold_text
+from service.pipeline.text_fold import FOLD_TABLE, dropped_offsets
 
 __all__ = [
     "POLICY_PATH",
@@ -101,8 +101,9 @@ class StreamRedactor:
         cut = self._patterns.plain_cut(buf, pos) if self._element is None else None
         if cut is None:
             return self._drain(final=False)
-        out = self._raw[self._raw_at(pos) : self._raw_at(cut)]
-        self._advance(cut)  # the common case: nothing to redact before the cut
+        # The common case: nothing to redact before the cut.
+        out = self._raw[self._raw_at(pos) : self._raw_at(cut)] if self._gaps else self._raw[pos:cut]
+        self._advance(cut)
         return out
 
     def flush(self, last: str = "") -> str:
@@ -115,11 +116,11 @@ class StreamRedactor:
         return out
 
     def _append(self, chunk: str) -> str:
-        if chunk.isascii():
-            folded = chunk
-        else:
-            folded, gaps = fold_text(chunk)
-            self._gaps += [len(self._buf) + gap for gap in gaps]
+        folded = chunk
+        if not chunk.isascii():
+            folded = chunk.translate(FOLD_TABLE)
+            if len(folded) != len(chunk):
+                self._gaps += [len(self._buf) + gap for gap in dropped_offsets(chunk)]
         self._raw += chunk
         self._buf += folded
         return self._buf
@@ -181,13 +182,17 @@ class StreamRedactor:
         return "".join(parts)
 
     def _advance(self, cut: int) -> None:
-        keep = max(0, cut - CONTEXT)  # lookbehinds read at most CONTEXT released characters
-        if keep:
+        keep = cut - CONTEXT  # lookbehinds read at most CONTEXT released characters
+        if keep <= 0:
+            self._pos = cut
+            return
+        if self._gaps:
             self._raw = self._raw[self._raw_at(keep) :]
-            self._buf = self._buf[keep:]
-            if self._gaps:
-                self._gaps = [gap - keep for gap in self._gaps if gap >= keep]
-        self._pos = cut - keep
+            self._gaps = [gap - keep for gap in self._gaps if gap >= keep]
+        else:
+            self._raw = self._raw[keep:]
+        self._buf = self._buf[keep:]
+        self._pos = CONTEXT
 
 
 class RedactedText(NamedTuple):

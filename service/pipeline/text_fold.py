@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["fold_text"]
+__all__ = ["FOLD_TABLE", "dropped_offsets", "fold_text"]
 
 _DROPPED = frozenset(
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f"
@@ -69,20 +69,23 @@ class _FoldTable(dict[int, "int | None"]):
         return value
 
 
-_TABLE = _FoldTable()
+FOLD_TABLE = _FoldTable()  # `text.translate(FOLD_TABLE)` folds `text` (ASCII folds to itself)
+
+
+def dropped_offsets(text: str) -> list[int]:
+    """The folded offsets of `text` before which a character was dropped."""
+    gaps, at = [], 0
+    for ch in text:
+        if FOLD_TABLE[ord(ch)] is None:
+            gaps.append(at)
+        else:
+            at += 1
+    return gaps
 
 
 def fold_text(text: str) -> tuple[str, list[int]]:
     """`text` folded for matching, and the folded offsets before which a character was dropped."""
     if text.isascii():
         return text, []
-    folded = text.translate(_TABLE)
-    if len(folded) == len(text):
-        return folded, []
-    gaps, at = [], 0
-    for ch in text:
-        if _TABLE[ord(ch)] is None:
-            gaps.append(at)
-        else:
-            at += 1
-    return folded, gaps
+    folded = text.translate(FOLD_TABLE)
+    return folded, [] if len(folded) == len(text) else dropped_offsets(text)
