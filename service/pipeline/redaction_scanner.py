@@ -192,8 +192,8 @@ class PatternSet:
                 return hit
             if best is None or _reach(hit) > _reach(best):
                 best = hit
-        if best is None or best.kind is RedactionKind.MARKUP:
-            return best  # markup is dropped whole: nothing inside it reaches the client
+        if best is None or best.kind is RedactionKind.MARKUP or best.end == OPEN:
+            return best  # dropped whole (markup, an open element): nothing inside it is released
         return self._canary_inside(best, text, final=final, blocking=blocking)
 
     def _canary_inside(
