@@ -9,7 +9,7 @@ a *weak* one is suspicious but has innocent readings ("ignore the above", role p
 
 The phrases stay on Python's engine, not RE2: "tell me how to reset the passcode" is help, not an
 attack, and saying so takes negative lookahead (`_NOT_HELP`, `_NOT_HOW`), which RE2 lacks. They
-are linear instead by shape: whitespace is collapsed before matching (so `\s+` reads one space),
+are linear instead by shape: whitespace is collapsed before matching (so `\\s+` reads one space),
 every gap between words is bounded, the guard reads at most `max_chars` + 1 characters, and
 `tests/safety/test_redos.py` times each one on adversarial text. The one pattern that was not
 (the fake dialogue's two 600-character gaps) is the linear scanner `FakeDialogue`.
