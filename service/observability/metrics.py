@@ -36,7 +36,9 @@ KNOWN_ERRORS: tuple[type[ServiceError], ...] = (
 )  # fmt: skip
 SHED_REASONS = ("rate_limited", "queue_full", "queue_timeout", "body_too_large", "unauthorized")
 HANDOFF_REASONS = ("risk_terms", "guard_conservative", "fallback", "customer_request")
-REDACTION_KINDS = ("email", "phone", "card", "cn_id", "secret", "canary", "markup")
+REDACTION_KINDS = (
+    "email", "phone", "card", "cn_id", "iban", "ssn", "ip_address", "secret", "canary", "markup",
+)  # fmt: skip
 CACHE_RESULTS = ("hit", "miss", "error")
 
 TTFT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
