@@ -21,7 +21,7 @@ from service.settings import AdmissionSettings
 class Admission:
     def __init__(self, settings: AdmissionSettings, metrics: Metrics) -> None:
         self.metrics = metrics
-        self.keys = ApiKeys(settings.api_key_sha256)
+        self.keys = ApiKeys.from_settings(settings)
         self.limiter = RateLimiter(rate_per_s=settings.rate_per_s, burst=settings.burst)
         self.gate = ConcurrencyGate(
             limit=settings.max_in_flight,
@@ -34,11 +34,12 @@ class Admission:
 
     def admit(self, headers: Mapping[str, str]) -> Ticket:
         """A slot or a queue place for this request, or raise the refusal to send instead."""
-        caller = self.keys.identify(headers)
-        if caller is None:
+        try:
+            caller = self.keys.identify(headers)
+        except Unauthorized:
             self._shed("unauthorized")
-            raise Unauthorized()
-        retry_after_s = self.limiter.try_take(caller)
+            raise
+        retry_after_s = self.limiter.try_take(caller.rate_key)
         if retry_after_s is not None:
             self._shed("rate_limited")
             raise RateLimited(retry_after_s=retry_after_s)

@@ -38,6 +38,7 @@ SHED_REASONS = ("rate_limited", "queue_full", "queue_timeout", "body_too_large",
 HANDOFF_REASONS = ("risk_terms", "guard_conservative", "fallback", "customer_request")
 REDACTION_KINDS = ("email", "phone", "card", "cn_id", "secret", "canary", "markup")
 CACHE_RESULTS = ("hit", "miss", "error")
+TOOLS = ("get_order_status",)
 
 TTFT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
@@ -122,6 +123,12 @@ class Metrics:
         self.cache_requests = Counter(
             "beacon_cache_requests", "Answer cache lookups.", ["result"], registry=r
         )
+        self.tool_denied = Counter(
+            "beacon_tool_denied",
+            "Tool calls refused because the caller does not own the record (answered as missing).",
+            ["tool"],
+            registry=r,
+        )
         self.circuit_open = Gauge(
             "beacon_circuit_open",
             "1 while a model's circuit breaker is open.",
@@ -150,6 +157,8 @@ class Metrics:
             self.redactions.labels(kind)
         for result in CACHE_RESULTS:
             self.cache_requests.labels(result)
+        for tool in TOOLS:
+            self.tool_denied.labels(tool)
 
     def _disable(self) -> None:
         """Swap every metric for a no-op and empty the registry (overhead measurements only).
