@@ -11,23 +11,20 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from service.app import create_app
+    from service.internal_app import internal_app_of
+    from service.servers import Listener, run_servers
     from service.settings import Settings
 
     settings = Settings()
     app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port if args.port is not None else settings.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,  # the canonical ask_completed line is the access log
-        log_level="warning",
-        timeout_graceful_shutdown=10,
-    )
+    host = args.host or settings.host
+    listeners = [Listener(app, host, args.port if args.port is not None else settings.port)]
+    internal = internal_app_of(app)
+    if internal is not None and settings.internal_port is not None:
+        internal_host = settings.internal_host or host
+        listeners.append(Listener(internal, internal_host, settings.internal_port, lifespan=False))
+    run_servers(listeners)
     return 0
 
 
