@@ -15,6 +15,8 @@ from service.observability.metrics import Metrics
 from service.settings import CUSTOMER_ID_PATTERN
 from service.tools.order_status import OrderStatus, OrderStatusTool, describe_order, order_evidence
 from service.tools.orders_db import DEMO_CUSTOMERS, OrderRow, build_orders_db, demo_orders
+from tests.conftest import AppHandle
+from tests.sse_client import answer_text, ask_sse
 
 ORDERS = demo_orders()
 ORDER = ORDERS[2]  # shipped: its answer carries a carrier and a tracking number
@@ -136,3 +138,12 @@ def test_only_the_owner_ever_sees_an_order(
     status = asyncio.run(lookup.tool.get_order_status(order.order_id, calls, customer_id=asking))
     assert (status.row is not None) == (asking == order.customer_id)
     assert status.row in (None, order)
+
+
+def test_the_body_customer_id_grants_nothing(beacon: AppHandle) -> None:
+    """Naming the owner in the request body still gets the answer of a missing order."""
+    question = f"Where is my order {ORDER.order_id}?"
+    _, events = ask_sse(beacon.url, question, customer_id=ORDER.customer_id)
+    text = answer_text(events)
+    assert f"could not find order {ORDER.order_id}" in text
+    assert str(ORDER.tracking_number) not in text and events[-1].event == "done"
