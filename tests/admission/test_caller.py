@@ -17,6 +17,7 @@ from pydantic import SecretStr, ValidationError
 from service.admission import Admission, hash_api_key
 from service.admission.customer_token import (
     CUSTOMER_TOKEN_HEADER,
+    LEEWAY_S,
     MAX_TOKEN_CHARS,
     CustomerTokens,
     InvalidCustomerToken,
@@ -125,6 +126,7 @@ def claims_token(**claims: Any) -> str:
         pytest.param(claims_token(iat=None), id="no-issued-at"),
         pytest.param(claims_token(sub="a b/c"), id="odd-customer-id"),
         pytest.param(claims_token(iat=int(time.time()) + 3600), id="issued-in-the-future"),
+        pytest.param(claims_token(exp=time.time() + 60.5), id="fractional-expiry"),
         pytest.param("not.a.token", id="garbage"),
         pytest.param("a" * (MAX_TOKEN_CHARS + 1), id="oversized"),
     ],
@@ -135,6 +137,21 @@ def test_a_bad_token_is_refused_with_its_own_code(token: str) -> None:
     with pytest.raises(InvalidCustomerToken) as refused:
         keys().identify(site(token))
     assert (refused.value.status, refused.value.code) == (401, "invalid_customer_token")
+
+
+def test_a_remembered_token_still_expires() -> None:
+    """A token verified once (and remembered) is refused after its expiry plus the leeway, and
+    before its issue time minus the leeway."""
+    now = [1_900_000_000.0]
+    tokens = CustomerTokens(SECRET, max_ttl_s=900, clock=lambda: now[0])
+    token = tokens.issue("demo-chen", ttl_s=300)
+    assert tokens.customer_id(token) == "demo-chen"
+    now[0] += 300 + LEEWAY_S + 1
+    with pytest.raises(InvalidCustomerToken):
+        tokens.customer_id(token)
+    now[0] -= 300 + 2 * LEEWAY_S + 2
+    with pytest.raises(InvalidCustomerToken):
+        tokens.customer_id(token)
 
 
 @given(st.text(max_size=MAX_TOKEN_CHARS + 50))
