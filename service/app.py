@@ -116,10 +116,18 @@ def create_app(
 
 
 def _warn_if_open_in_prod(settings: Settings) -> None:
-    if settings.env == "prod" and not settings.admission.keyed:
+    """Prod runs open only by explicit choice, and says so at every start."""
+    if settings.env != "prod":
+        return
+    if not settings.admission.keyed:
         log.warning(
             "anonymous_access_in_prod",
             reason="admission.allow_anonymous_in_prod is set: no API key is required",
+        )
+    if settings.internal_port is None:
+        log.warning(
+            "internal_endpoints_public",
+            reason="internal_port is unset: /metrics and /readyz answer on the public port",
         )
 
 
