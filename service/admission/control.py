@@ -39,7 +39,7 @@ class Admission:
         except Unauthorized:
             self._shed("unauthorized")
             raise
-        retry_after_s = self.limiter.try_take(caller.rate_key)
+        retry_after_s = self.limiter.try_take(caller.identity)
         if retry_after_s is not None:
             self._shed("rate_limited")
             raise RateLimited(retry_after_s=retry_after_s)

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
+from service.admission.caller import Caller
 from service.admission.customer_token import (
     CUSTOMER_TOKEN_HEADER,
     CustomerTokens,
@@ -33,19 +33,6 @@ from service.settings import AdmissionSettings
 
 ANONYMOUS = "anonymous"
 MAX_KEY_CHARS = 512  # longer is no key of ours; refused before it is hashed
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """An identified request: its key's digest (None when keys are off) and its customer."""
-
-    key_digest: str | None
-    customer_id: str | None = None
-
-    @property
-    def rate_key(self) -> str:
-        """The identity rate limits count against (a bounded set: the configured keys)."""
-        return self.key_digest or ANONYMOUS
 
 
 def hash_api_key(key: str) -> str:
@@ -95,15 +82,16 @@ class ApiKeys:
         ``InvalidCustomerToken`` (a token that does not verify, or names another customer)."""
         digest = self._key_digest(headers)
         bound = self._customers.get(digest) if digest is not None else None
+        identity = digest or ANONYMOUS
         token = headers.get(CUSTOMER_TOKEN_HEADER)
         if token is None:
-            return Caller(digest, bound)
+            return Caller(identity, bound)
         if self._tokens is None:
             raise InvalidCustomerToken("This service does not accept customer tokens.")
         customer_id = self._tokens.customer_id(token)
         if bound is not None and customer_id != bound:
             raise InvalidCustomerToken("The customer token names another customer than the key.")
-        return Caller(digest, customer_id)
+        return Caller(identity, customer_id)
 
     def _key_digest(self, headers: Mapping[str, str]) -> str | None:
         if not self._digests:

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr, ValidationError
 
 from service.admission import Admission, hash_api_key
+from service.admission.caller import Caller
 from service.admission.customer_token import (
     CUSTOMER_TOKEN_HEADER,
     LEEWAY_S,
@@ -22,7 +23,7 @@ from service.admission.customer_token import (
     CustomerTokens,
     InvalidCustomerToken,
 )
-from service.admission.keys import ApiKeys, Caller
+from service.admission.keys import ApiKeys
 from service.errors import Unauthorized
 from service.observability.metrics import Metrics
 from service.settings import CUSTOMER_ID_PATTERN, AdmissionSettings
@@ -63,13 +64,12 @@ def test_a_valid_token_names_its_customer() -> None:
     token = TOKENS.issue("demo-alice")
     assert keys().identify(site(token)).customer_id == "demo-alice"
     keyless = keys(api_key_sha256=(), api_key_customers={})
-    assert keyless.identify({CUSTOMER_TOKEN_HEADER: token}) == Caller(None, "demo-alice")
+    assert keyless.identify({CUSTOMER_TOKEN_HEADER: token}) == Caller("anonymous", "demo-alice")
 
 
 def test_keys_off_make_an_anonymous_caller_that_shares_one_bucket() -> None:
-    """Without configured keys the caller has no key, no customer, and the anonymous bucket."""
-    caller = ApiKeys(()).identify({"x-api-key": "anything"})
-    assert caller == Caller(None, None) and caller.rate_key == "anonymous"
+    """Without configured keys the caller has no customer and the anonymous bucket."""
+    assert ApiKeys(()).identify({"x-api-key": "anything"}) == Caller("anonymous", None)
 
 
 @pytest.mark.parametrize("headers", [{}, {"x-api-key": "wrong"}, {"x-api-key": "k" * 10_000}])
