@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypedDict
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -24,6 +25,7 @@ from service.api import ask, health
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
 from service.heap import freeze_startup_heap, thaw_heap
+from service.internal_app import ResourceSlot, create_internal_app
 from service.observability.exposition import MetricsEndpoint
 from service.observability.logging import configure_logging, redaction_processor
 from service.observability.metrics import Metrics
@@ -35,6 +37,8 @@ from service.pipeline.canaries import extra_canaries
 from service.pipeline.redact import load_redaction_policy
 from service.resources import Resources, ServicesWrapper, build_resources
 from service.settings import Settings
+
+log = structlog.get_logger("beacon.app")
 
 
 class State(TypedDict):
@@ -64,6 +68,8 @@ def create_app(
     policy = load_redaction_policy()
     canaries = (settings.canary.get_secret_value(), *extra_canaries(settings), *harness.canaries)
     configure_logging(settings.observability, redact=redaction_processor(policy, canaries=canaries))
+    _warn_if_open_in_prod(settings)
+    slot = ResourceSlot()  # for the internal app's /readyz
     tracer_provider = build_tracer_provider(
         settings.observability,
         exporter=span_exporter,
@@ -81,23 +87,35 @@ def create_app(
             wrap=harness.wrap_services,
         )
         freeze_startup_heap()  # no 100 ms collections over startup objects mid-stream
+        slot.resources = resources
         try:
             yield {"resources": resources}
         finally:
+            slot.resources = None
             thaw_heap()
             await resources.aclose()
             tracer_provider.shutdown()
 
+    docs = settings.serves_api_docs  # off in prod unless asked for
     app = FastAPI(
         title="Beacon",
         summary="Customer-service answers with citations, streamed over SSE.",
         version="0.1.0",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     app.state.metrics = metrics
     app.include_router(ask.router)
-    app.include_router(health.router)
-    app.router.routes.append(Route("/metrics", MetricsEndpoint(registry), include_in_schema=False))
+    app.add_api_route("/healthz", health.healthz, methods=["GET"])
+    if settings.internal_port is None:
+        app.add_api_route("/readyz", health.readyz, methods=["GET"])
+        app.router.routes.append(
+            Route("/metrics", MetricsEndpoint(registry), include_in_schema=False)
+        )
+    else:  # /metrics and /readyz on their own port only (service/internal_app.py)
+        app.state.internal_app = create_internal_app(registry, slot)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.limits.max_body_bytes,
@@ -117,6 +135,22 @@ def create_app(
             excluded_urls="/metrics,/healthz,/readyz",
         )
     return app
+
+
+def _warn_if_open_in_prod(settings: Settings) -> None:
+    """Prod runs open only by explicit choice, and says so at every start."""
+    if settings.env != "prod":
+        return
+    if not settings.admission.keyed:
+        log.warning(
+            "anonymous_access_in_prod",
+            reason="admission.allow_anonymous_in_prod is set: no API key is required",
+        )
+    if settings.internal_port is None:
+        log.warning(
+            "internal_endpoints_public",
+            reason="internal_port is unset: /metrics and /readyz answer on the public port",
+        )
 
 
 def _trace_id(request: Request) -> str:

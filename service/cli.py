@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp
+    from starlette.applications import Starlette
 
     from service.settings import Settings
 
@@ -21,20 +21,19 @@ Handler = Callable[[argparse.Namespace], int]
 PRODUCT_COMMANDS = frozenset({"serve", "index"})
 
 
-def run_app(app: ASGIApp, settings: Settings, *, host: str | None, port: int | None) -> None:
-    """Serve ``app`` the way production does (uvloop, httptools, no access log)."""
-    import uvicorn
+def run_app(app: Starlette, settings: Settings, *, host: str | None, port: int | None) -> None:
+    """Serve ``app`` the way production does (uvloop, httptools, no access log), and its
+    internal app (``/metrics``, ``/readyz``) on ``internal_port`` when one is set."""
+    from service.internal_app import internal_app_of
+    from service.servers import Listener, run_servers
 
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port if port is not None else settings.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,  # the canonical ask_completed line is the access log
-        log_level="warning",
-        timeout_graceful_shutdown=10,
-    )
+    host = host or settings.host
+    listeners = [Listener(app, host, port if port is not None else settings.port)]
+    internal = internal_app_of(app)
+    if internal is not None and settings.internal_port is not None:
+        internal_host = settings.internal_host or host
+        listeners.append(Listener(internal, internal_host, settings.internal_port, lifespan=False))
+    run_servers(listeners)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -133,7 +133,7 @@ def build_services(
         config=pipeline_config(settings, canaries=canaries),
         admission=Admission(settings.admission, metrics),
         retriever=GuardedRetriever(retriever, timeout_s=options.retrieval_timeout_s),
-        orders=build_order_tool(settings),
+        orders=build_order_tool(settings, metrics),
         router=choose_route,
         conversations=ConversationStore(),
         cache=build_answer_cache(settings.cache, metrics),

@@ -14,9 +14,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import rag
 from rag.retriever import Fusion
+from service.url_credentials import hide_credentials_in
 
 DEFAULT_KB_DIR = Path(rag.__file__).parent / "kb"
 MIN_CANARY_CHARS = 8
+MIN_TOKEN_SECRET_BYTES = 32  # RFC 7518 section 3.2: an HS256 key as long as the hash
+CUSTOMER_ID_PATTERN = r"[A-Za-z0-9._:\-]{1,128}"  # fullmatch only: linear, no nesting
 
 
 class _Section(BaseModel):
@@ -134,9 +137,19 @@ class ResilienceSettings(_Section):
 
 class AdmissionSettings(_Section):
     """API keys as SHA-256 hex digests (none: no key needed), a per-key token bucket (off when
-    ``rate_per_s`` is unset), and a global concurrency limit with a bounded queue."""
+    ``rate_per_s`` is unset), and a global concurrency limit with a bounded queue.
+
+    Who the customer is (``service/admission/keys.py``): ``api_key_customers`` binds a key digest
+    to one customer; the support site's customer tokens are HS256 JWTs signed with
+    ``customer_token_secret`` (32+ bytes), living at most ``customer_token_max_ttl_s``. In prod,
+    ``allow_anonymous_in_prod`` is the explicit (and logged) opt-out from keys, for a trusted
+    network only."""
 
     api_key_sha256: tuple[str, ...] = ()
+    api_key_customers: dict[str, str] = Field(default_factory=dict)
+    customer_token_secret: SecretStr | None = None
+    customer_token_max_ttl_s: float = Field(default=900.0, gt=0, le=86_400)
+    allow_anonymous_in_prod: bool = False
     rate_per_s: float | None = Field(default=None, gt=0)
     burst: int = Field(default=20, ge=1)
     max_in_flight: int = Field(default=256, ge=1)
@@ -151,6 +164,29 @@ class AdmissionSettings(_Section):
         if any(re.fullmatch(r"[0-9a-fA-F]{64}", digest) is None for digest in digests):
             raise ValueError("api_key_sha256 holds SHA-256 hex digests, never the keys")
         return digests
+
+    @field_validator("api_key_customers")
+    @classmethod
+    def _digests_to_customer_ids(cls, customers: dict[str, str]) -> dict[str, str]:
+        if any(re.fullmatch(r"[0-9a-fA-F]{64}", digest) is None for digest in customers):
+            raise ValueError("api_key_customers maps SHA-256 hex digests, never the keys")
+        if any(re.fullmatch(CUSTOMER_ID_PATTERN, who) is None for who in customers.values()):
+            raise ValueError("api_key_customers values are customer ids (A-Z a-z 0-9 . _ : -)")
+        return customers
+
+    @field_validator("customer_token_secret")
+    @classmethod
+    def _strong_token_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value().encode()) < MIN_TOKEN_SECRET_BYTES:
+            raise ValueError(
+                f"customer_token_secret needs {MIN_TOKEN_SECRET_BYTES}+ random bytes "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return secret
+
+    @property
+    def keyed(self) -> bool:
+        return bool(self.api_key_sha256 or self.api_key_customers)
 
 
 class ToolSettings(_Section):
@@ -171,6 +207,12 @@ class Settings(BaseSettings):
     provider: Literal["faq", "openai"] = "faq"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # Serve /metrics and /readyz (and /healthz) on this port only, not on the public one;
+    # ``internal_host`` defaults to ``host``. Unset: the public port serves them.
+    internal_port: int | None = Field(default=None, ge=0, le=65535)
+    internal_host: str | None = None
+    # /docs, /redoc and /openapi.json. Unset: served in dev, not in prod.
+    api_docs: bool | None = None
     canary: SecretStr = SecretStr("BEACON-CANARY-7f3a9c2e")
     # More markers that block an answer and are hidden from logs and spans, like the canary
     # (e.g. secrets an operator's prompt holds); a JSON list in BEACON_EXTRA_CANARIES.
@@ -206,6 +248,32 @@ class Settings(BaseSettings):
                 raise ValueError("BEACON_LLM__API_KEY must be set when provider=openai in prod")
         return self
 
+    @model_validator(mode="after")
+    def _enforce_closed_production(self) -> Settings:
+        """Production is closed by default: keys (or an explicit opt-out) and a rate limit."""
+        if self.internal_port is not None and self.internal_port == self.port != 0:
+            raise ValueError("BEACON_INTERNAL_PORT must differ from BEACON_PORT")
+        if self.env != "prod":
+            return self
+        if not (self.admission.keyed or self.admission.allow_anonymous_in_prod):
+            raise ValueError(
+                "BEACON_ENV=prod needs API keys: set BEACON_ADMISSION__API_KEY_SHA256 to a JSON "
+                "list of the keys' SHA-256 hex digests (printf %s KEY | sha256sum), or, on a "
+                "trusted network only, BEACON_ADMISSION__ALLOW_ANONYMOUS_IN_PROD=true"
+            )
+        if self.admission.rate_per_s is None:
+            raise ValueError(
+                "BEACON_ENV=prod needs a rate limit: set BEACON_ADMISSION__RATE_PER_S (requests "
+                "per second per key, e.g. 5) and BEACON_ADMISSION__BURST"
+            )
+        return self
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.env != "prod"
+
     def masked(self) -> dict[str, object]:
-        """Settings as a dict for the startup log line; SecretStr fields stay masked."""
-        return self.model_dump(mode="json")
+        """Settings as a dict for the startup log line: SecretStr fields stay masked, and URLs
+        lose their credentials (``user:password@``, ``?api_key=``)."""
+        dumped = self.model_dump(mode="json")
+        return {name: hide_credentials_in(value) for name, value in dumped.items()}

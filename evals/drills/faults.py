@@ -213,7 +213,10 @@ def install_faults(services: Services) -> Services:
     orders = services.orders
     if isinstance(orders, OrderStatusTool):
         orders = FaultyOrderStatusTool(
-            orders.db_path, timeout_s=orders.timeout_s, attempts=orders.attempts
+            orders.db_path,
+            timeout_s=orders.timeout_s,
+            attempts=orders.attempts,
+            metrics=orders.metrics,
         )
     cache = services.cache
     if cache is not None:

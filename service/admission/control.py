@@ -23,7 +23,7 @@ from service.settings import AdmissionSettings
 class Admission:
     def __init__(self, settings: AdmissionSettings, metrics: Metrics) -> None:
         self.metrics = metrics
-        self.keys = ApiKeys(settings.api_key_sha256)
+        self.keys = ApiKeys.from_settings(settings)
         self.limiter = RateLimiter(rate_per_s=settings.rate_per_s, burst=settings.burst)
         self.gate = ConcurrencyGate(
             limit=settings.max_in_flight,
@@ -35,12 +35,13 @@ class Admission:
         )
 
     def authenticate(self, headers: Mapping[str, str]) -> Caller:
-        """The caller the headers prove, or raise ``Unauthorized``."""
-        identity = self.keys.identify(headers)
-        if identity is None:
+        """The caller the headers prove (its key, and the customer it acts for), or raise
+        ``Unauthorized`` / ``InvalidCustomerToken``."""
+        try:
+            return self.keys.identify(headers)
+        except Unauthorized:
             self._shed("unauthorized")
-            raise Unauthorized()
-        return Caller(identity)
+            raise
 
     def enter(self, caller: Caller) -> Ticket:
         """A slot or a queue place for this request, or raise the refusal to send instead."""

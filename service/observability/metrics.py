@@ -40,6 +40,7 @@ REDACTION_KINDS = (
     "email", "phone", "card", "cn_id", "iban", "ssn", "ip_address", "secret", "canary", "markup",
 )  # fmt: skip
 CACHE_RESULTS = ("hit", "miss", "error")
+TOOLS = ("get_order_status",)
 
 TTFT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
@@ -124,6 +125,12 @@ class Metrics:
         self.cache_requests = Counter(
             "beacon_cache_requests", "Answer cache lookups.", ["result"], registry=r
         )
+        self.tool_denied = Counter(
+            "beacon_tool_denied",
+            "Tool calls refused because the caller does not own the record (answered as missing).",
+            ["tool"],
+            registry=r,
+        )
         self.circuit_open = Gauge(
             "beacon_circuit_open",
             "1 while a model's circuit breaker is open.",
@@ -152,6 +159,8 @@ class Metrics:
             self.redactions.labels(kind)
         for result in CACHE_RESULTS:
             self.cache_requests.labels(result)
+        for tool in TOOLS:
+            self.tool_denied.labels(tool)
 
     def _disable(self) -> None:
         """Swap every metric for a no-op and empty the registry (overhead measurements only).

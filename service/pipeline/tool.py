@@ -49,7 +49,9 @@ async def call_tools(
     calls: list[str] = []
     with context.span("beacon.tool"):
         try:
-            status = await context.services.orders.get_order_status(order_id, calls)
+            status = await context.services.orders.get_order_status(
+                order_id, calls, customer_id=context.caller.customer_id
+            )
         except ToolError as error:
             fallback = Fallback.after(error, source="tool", target="handoff")
             return ToolResult(calls=tuple(calls), fallback=fallback)

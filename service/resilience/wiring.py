@@ -65,11 +65,13 @@ def orders_db_path(settings: Settings) -> Path:
     return settings.tools.orders_db or settings.retrieval.index_dir / ORDERS_DB_NAME
 
 
-def build_order_tool(settings: Settings) -> OrderStatusTool:
+def build_order_tool(settings: Settings, metrics: Metrics) -> OrderStatusTool:
     path = orders_db_path(settings)
     ensure_orders_db(path)
     tools = settings.tools
-    return OrderStatusTool(path, timeout_s=tools.timeout_s, attempts=tools.attempts)
+    return OrderStatusTool(
+        path, timeout_s=tools.timeout_s, attempts=tools.attempts, metrics=metrics
+    )
 
 
 def _deadlines(tier: TierDeadlines) -> Deadlines:

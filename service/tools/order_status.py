@@ -1,26 +1,42 @@
-"""The ``get_order_status(order_id)`` tool: a read-only lookup with a timeout and one retry.
+"""The ``get_order_status`` tool: a read-only lookup with a timeout and one retry.
 
 The query runs in a worker thread so the event loop never waits on disk; the timeout bounds
 the wait (a stuck thread finishes on its own). Its result becomes an ``Evidence`` item, cited
 exactly as FAQ entries are, and every call attempt is listed in the log line's ``tool_calls``.
+
+An order is shown only to its owner, ``customer_id``, which the caller must get from
+``Caller.customer_id`` (an API key's tenant or a signed customer token), never from the request
+body. Someone else's order, or any order when no customer is known, gets exactly the answer of a
+missing one: the same query runs, the same text and evidence come back, ``tool_calls`` says
+``not_found``. The attempt is logged (``order_access_denied``, with keyed hashes instead of the
+order number and customer) and counted in ``beacon_tool_denied_total{tool}``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import secrets
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+
+import structlog
 
 from rag.language import Lang
 from rag.retriever import Evidence
 from service.errors import ToolError, ToolFailed, ToolTimeout
+from service.observability.metrics import Metrics
 from service.tools.orders_db import OrderRow
 
 TOOL_NAME = "get_order_status"
 ORDER_SOURCE = "orders-db"
 ORDER_EVIDENCE_VERSION = 1
+_COLUMNS = ", ".join(field.name for field in fields(OrderRow))
+
+log = structlog.get_logger("beacon.tools")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +46,27 @@ class OrderStatus:
 
 
 class OrderStatusTool:
-    def __init__(self, db_path: Path, *, timeout_s: float, attempts: int) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        timeout_s: float,
+        attempts: int,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.db_path = db_path
         self.timeout_s = timeout_s
         self.attempts = attempts
+        self.metrics = metrics
+        # Keys the hashes in ``order_access_denied``: stable within the process, so repeated
+        # probes of one order group together, and useless for guessing six-digit numbers.
+        self._ref_key = secrets.token_bytes(32)
 
-    async def get_order_status(self, order_id: str, calls: list[str]) -> OrderStatus:
-        """Look ``order_id`` up, retrying once; each attempt's result is appended to ``calls``."""
+    async def get_order_status(
+        self, order_id: str, calls: list[str], *, customer_id: str | None = None
+    ) -> OrderStatus:
+        """Look ``order_id`` up for ``customer_id``, retrying once; each attempt's result is
+        appended to ``calls``. An order the customer does not own reads as a missing one."""
         error: ToolError = ToolFailed()
         for _ in range(self.attempts):
             try:
@@ -47,10 +77,31 @@ class OrderStatusTool:
             except ToolError as failure:
                 error = failure
             else:
+                row = self._owned(row, customer_id)
                 calls.append(f"{TOOL_NAME}:{'found' if row else 'not_found'}")
                 return OrderStatus(order_id, row)
             calls.append(f"{TOOL_NAME}:{error.code.removeprefix('tool_')}")
         raise error
+
+    def _owned(self, row: OrderRow | None, customer_id: str | None) -> OrderRow | None:
+        """``row`` when ``customer_id`` owns it; None (as for no such order) otherwise."""
+        if row is None:
+            return None
+        asking = (customer_id or "").encode()
+        if customer_id is not None and hmac.compare_digest(row.customer_id.encode(), asking):
+            return row
+        log.warning(
+            "order_access_denied",
+            tool=TOOL_NAME,
+            order_ref=self._ref(row.order_id),
+            customer_ref=self._ref(customer_id) if customer_id is not None else None,
+        )
+        if self.metrics is not None:
+            self.metrics.tool_denied.labels(TOOL_NAME).inc()
+        return None
+
+    def _ref(self, value: str) -> str:
+        return hmac.new(self._ref_key, value.encode(), hashlib.sha256).hexdigest()[:16]
 
     async def _lookup(self, order_id: str) -> OrderRow | None:
         return await asyncio.to_thread(self._query, order_id)
@@ -62,7 +113,7 @@ class OrderStatusTool:
             connection = sqlite3.connect(uri, uri=True, timeout=self.timeout_s)
             with contextlib.closing(connection):
                 found = connection.execute(
-                    "SELECT * FROM orders WHERE order_id = ?", (order_id,)
+                    f"SELECT {_COLUMNS} FROM orders WHERE order_id = ?", (order_id,)
                 ).fetchone()
         except sqlite3.Error as failure:
             raise ToolFailed() from failure

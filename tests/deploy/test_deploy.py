@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from service.settings import Settings
 from tests.conftest import AppHandle
 from tests.deploy.prometheus import DEPLOY, PROMETHEUS_DIR, promtool, render_config
 from tests.observability.scrape import scrape_families
+from tests.split_server import serve_split
 
 ALERTS = {
     "BeaconHighErrorRate", "BeaconSlowFirstToken", "BeaconHighFallbackRate", "BeaconShedding",
@@ -137,16 +142,30 @@ def test_dockerfile_is_multi_stage_and_runs_as_non_root() -> None:
         assert (DEPLOY.parent / source).exists(), source
 
 
-def test_deployment_probes_resources_and_security(beacon: AppHandle) -> None:
-    """The Deployment probes routes the app answers, limits resources, runs non-root and
-    carries scrape annotations for its container port."""
+def container_port(container: dict[str, Any], name: str) -> int:
+    (port,) = [port["containerPort"] for port in container["ports"] if port["name"] == name]
+    return int(port)
+
+
+def test_deployment_probes_resources_and_security(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    """The Deployment probes routes the internal port answers (and the public one does not
+    serve /readyz), limits resources, runs non-root, and its scrape annotations, PodMonitor
+    and BEACON_INTERNAL_PORT all name the internal port, which the Service does not expose."""
     deployment = k8s("deployment.yaml")
     pod = deployment["spec"]["template"]
     (container,) = pod["spec"]["containers"]
-    probes = [container[probe]["httpGet"]["path"] for probe in ("livenessProbe", "readinessProbe")]
-    assert probes == ["/healthz", "/readyz"]
-    for path in probes:
-        assert httpx.get(f"{beacon.url}{path}", timeout=5).status_code == 200, path
+    probe_kinds = ("startupProbe", "livenessProbe", "readinessProbe")
+    probes = [container[probe]["httpGet"] for probe in probe_kinds]
+    assert [probe["path"] for probe in probes] == ["/readyz", "/healthz", "/readyz"]
+    assert {probe["port"] for probe in probes} == {"internal"}
+    internal_port = container_port(container, "internal")
+    assert int(k8s("configmap.yaml")["data"]["BEACON_INTERNAL_PORT"]) == internal_port
+    with serve_split(settings_factory(internal_port=internal_port)) as split:
+        for path in ("/healthz", "/readyz"):
+            assert httpx.get(f"{split.internal.url}{path}", timeout=5).status_code == 200, path
+        assert httpx.get(f"{split.public.url}/readyz", timeout=5).status_code == 404
     assert {"cpu", "memory"} <= set(container["resources"]["limits"])
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
@@ -155,7 +174,11 @@ def test_deployment_probes_resources_and_security(beacon: AppHandle) -> None:
     annotations = pod["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/path"] == "/metrics"
-    assert int(annotations["prometheus.io/port"]) == container["ports"][0]["containerPort"]
+    assert int(annotations["prometheus.io/port"]) == internal_port
+    (endpoint,) = k8s("podmonitor.yaml")["spec"]["podMetricsEndpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("internal", "/metrics")
+    exposed = {port["targetPort"] for port in k8s("service.yaml")["spec"]["ports"]}
+    assert exposed == {"http"}
 
 
 def test_manifests_select_the_deployment_pods() -> None:
@@ -192,3 +215,66 @@ def test_configmap_and_secret_load_as_production_settings(monkeypatch: pytest.Mo
         "openai",
         "otlp",
     )
+    assert settings.admission.keyed and settings.admission.rate_per_s is not None
+    assert settings.admission.customer_token_secret is not None
+    assert not settings.admission.allow_anonymous_in_prod
+    assert settings.internal_port == container_port(container, "internal")
+    assert not settings.serves_api_docs
+
+
+def runtime_env() -> dict[str, str]:
+    """The ENV of the image's runtime stage."""
+    runtime = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").split("AS runtime", 1)[1]
+    block = re.search(r"^ENV ((?:.*\\\n)*.*)$", runtime, flags=re.M)
+    assert block is not None
+    pairs = block[1].replace("\\\n", " ").split()
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def test_the_image_defaults_to_closed_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The image's own settings are prod with a rate limit and the internal port; with them
+    alone Beacon refuses to start for want of keys, and starts once keys are given."""
+    env = runtime_env()
+    assert env["BEACON_ENV"] == "prod" and env["BEACON_INTERNAL_PORT"] == "9090"
+    text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^EXPOSE 8000 9090$", text, flags=re.M)
+    assert re.search(r'^ENTRYPOINT \["beacon-entrypoint"\]$', text, flags=re.M)
+    assert "deploy/entrypoint.sh /usr/local/bin/beacon-entrypoint" in text
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8")
+    assert "!deploy/entrypoint.sh" in ignore.splitlines()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("BEACON_CANARY", "per-container-canary-0001")
+    with pytest.raises(ValidationError, match="BEACON_ADMISSION__API_KEY_SHA256"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("BEACON_ADMISSION__API_KEY_SHA256", f'["{"ab" * 32}"]')
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.admission.rate_per_s is not None and settings.internal_port == 9090
+
+
+def run_entrypoint(env: dict[str, str]) -> str:
+    """The BEACON_CANARY a command started by the image's entrypoint sees."""
+    bin_dir = str(Path(sys.executable).parent)
+    command = [
+        "sh", str(DEPLOY / "entrypoint.sh"),
+        sys.executable, "-c", "import os; print(os.environ['BEACON_CANARY'])",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_the_entrypoint_generates_a_canary_per_container() -> None:
+    """Without BEACON_CANARY each container gets a fresh canary that prod settings accept;
+    a configured one is kept."""
+    first, second = run_entrypoint({}), run_entrypoint({"BEACON_CANARY": ""})
+    assert first != second and first.startswith("BEACON-CANARY-") and len(first) == 46
+    prod = {"env": "prod", "admission": {"allow_anonymous_in_prod": True, "rate_per_s": 1}}
+    assert Settings(_env_file=None, canary=first, **prod).canary.get_secret_value() == first  # type: ignore[call-arg, arg-type]
+    assert run_entrypoint({"BEACON_CANARY": "chosen-canary-42"}) == "chosen-canary-42"

@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import AppHandle
+from service.settings import Settings
 from tests.deploy.prometheus import PrometheusServer, render_config, run_prometheus
+from tests.split_server import serve_split
 from tests.sse_client import ask_sse
 
 REQUESTS = 3
@@ -27,16 +28,21 @@ def requests_seen(prometheus: PrometheusServer) -> float:
 
 
 def test_prometheus_scrapes_requests_exemplars_and_loads_the_alerts(
-    beacon: AppHandle, tmp_path: Path
+    settings_factory: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    """Traffic sent to Beacon reads back through Prometheus' HTTP API: the request count, a
-    TTFT exemplar carrying one of the requests' trace ids, and all eight alert rules."""
-    host_port = beacon.url.removeprefix("http://")
-    config = render_config(host_port, tmp_path)
+    """Traffic sent to Beacon's public port reads back through Prometheus' HTTP API, scraped
+    from the internal port as deployed: the request count, a TTFT exemplar carrying one of the
+    requests' trace ids, and all eight alert rules."""
+    with serve_split(settings_factory(internal_port=1)) as beacon:
+        scrape_and_query(beacon.public.url, beacon.internal.url, tmp_path)
+
+
+def scrape_and_query(public_url: str, internal_url: str, tmp_path: Path) -> None:
+    config = render_config(internal_url.removeprefix("http://"), tmp_path)
     with run_prometheus(config, workdir=tmp_path) as prometheus:
         trace_ids = set()
         for _ in range(REQUESTS):
-            response, _ = ask_sse(beacon.url, "How do I request a refund?")
+            response, _ = ask_sse(public_url, "How do I request a refund?")
             trace_ids.add(response.headers["x-trace-id"])
 
         poll(lambda: requests_seen(prometheus) == REQUESTS, what="beacon_requests_total")

@@ -11,7 +11,7 @@ import pytest
 from service.errors import ToolFailed
 from service.tools.order_number import find_order_id
 from service.tools.order_status import OrderStatusTool, describe_order
-from service.tools.orders_db import build_orders_db
+from service.tools.orders_db import build_orders_db, demo_orders
 from tests.conftest import AppHandle
 from tests.resilience.conftest import LogLines, ask_faulted
 from tests.sse_client import answer_text, ask_sse
@@ -37,14 +37,15 @@ def test_order_numbers_are_found_in_both_languages(question: str, order_id: str 
 
 
 def test_lookup_finds_demo_orders_and_reports_unknown_ones(tmp_path: Path) -> None:
-    """A demo order is found; an unknown one is a not_found result, not an error."""
+    """A demo order is found for its owner; an unknown one is a not_found result, not an error."""
     db = tmp_path / "orders.sqlite"
     assert build_orders_db(db) == 40
+    order = demo_orders()[3]
     tool = OrderStatusTool(db, timeout_s=1.0, attempts=2)
     calls: list[str] = []
-    found = asyncio.run(tool.get_order_status("BC-100004", calls))
-    missing = asyncio.run(tool.get_order_status("BC-999999", calls))
-    assert found.row is not None and found.row.order_id == "BC-100004"
+    found = asyncio.run(tool.get_order_status(order.order_id, calls, customer_id=order.customer_id))
+    missing = asyncio.run(tool.get_order_status("BC-999999", calls, customer_id=order.customer_id))
+    assert found.row == order
     assert missing.row is None and "could not find" in describe_order(missing, "en")
     assert calls == ["get_order_status:found", "get_order_status:not_found"]
 
@@ -55,22 +56,25 @@ def test_a_broken_database_fails_after_one_retry(tmp_path: Path) -> None:
     tool = OrderStatusTool(tmp_path / "orders.sqlite", timeout_s=1.0, attempts=2)
     calls: list[str] = []
     with pytest.raises(ToolFailed):
-        asyncio.run(tool.get_order_status("BC-100001", calls))
+        asyncio.run(tool.get_order_status("BC-100001", calls, customer_id="demo-alice"))
     assert calls == ["get_order_status:failed"] * 2
 
 
 def test_an_order_question_is_answered_from_the_tool_and_cited(
     beacon: AppHandle, log_lines: LogLines
 ) -> None:
-    """The router sends it to the tool; its result is the first citation and the answer."""
-    _, events = ask_sse(beacon.url, "Where is my order BC-100004?")
+    """The router sends it to the tool; its result is the first citation and the answer (for a
+    caller with no customer identity: the answer of a missing order, however real it is)."""
+    order_id = demo_orders()[3].order_id
+    _, events = ask_sse(beacon.url, f"Where is my order {order_id}?")
     meta, evidence = events[0].data, events[1].data
     assert (meta["route"], meta["reason"]) == ("tool", "order_number")
     citation = evidence["citations"][0]
-    assert (citation["id"], citation["source"]) == ("order:BC-100004", "orders-db")
-    assert "BC-100004" in answer_text(events) and events[-1].event == "done"
+    assert (citation["id"], citation["source"]) == (f"order:{order_id}", "orders-db")
+    assert f"could not find order {order_id}" in answer_text(events)
+    assert events[-1].event == "done"
     (line,) = log_lines.events("ask_completed")
-    assert line["tool_calls"] == ["get_order_status:found"]
+    assert line["tool_calls"] == ["get_order_status:not_found"]
 
 
 @pytest.mark.parametrize(
