@@ -151,8 +151,8 @@ class AnswerCache:
 async def look_up_answer(plan: AnswerPlan, context: AskContext) -> AnswerPlan:
     """Step: a first-turn question asked before is served from the cache."""
     cache = context.services.cache
-    if cache is None:
-        return plan
+    if cache is None or plan.tool_calls:
+        return plan  # an answer built on a tool's result (an order) is one customer's own
     key = CacheKey.single_turn(
         plan.question,
         plan.turn,

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
+from service.admission import hash_api_key
 from service.observability.metrics import Metrics
-from service.settings import CUSTOMER_ID_PATTERN
+from service.settings import CUSTOMER_ID_PATTERN, AdmissionSettings
 from service.tools.order_status import OrderStatus, OrderStatusTool, describe_order, order_evidence
 from service.tools.orders_db import DEMO_CUSTOMERS, OrderRow, build_orders_db, demo_orders
 from tests.conftest import AppHandle
-from tests.sse_client import answer_text, ask_sse
+from tests.sse_client import answer_text, ask_sse, parse_sse
 
 ORDERS = demo_orders()
 ORDER = ORDERS[2]  # shipped: its answer carries a carrier and a tracking number
@@ -147,3 +150,24 @@ def test_the_body_customer_id_grants_nothing(beacon: AppHandle) -> None:
     text = answer_text(events)
     assert f"could not find order {ORDER.order_id}" in text
     assert str(ORDER.tracking_number) not in text and events[-1].event == "done"
+
+
+def test_the_key_s_customer_reads_its_order_through_ask(beacon_factory: Any) -> None:
+    """Through /ask, a key bound to the order's owner gets its carrier and tracking number; a
+    key bound to another customer gets the missing-order answer for the same question."""
+    owner_key, stranger_key = "owner-key-0123456789", "stranger-key-0123456789"
+    customers = {hash_api_key(owner_key): ORDER.customer_id, hash_api_key(stranger_key): STRANGER}
+    beacon = beacon_factory(
+        admission=AdmissionSettings(api_key_sha256=tuple(customers), api_key_customers=customers)
+    )
+    question = f"Where is my order {ORDER.order_id}?"
+
+    def answer_for(key: str) -> str:
+        headers = {"authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=beacon.url, timeout=30, headers=headers) as client:
+            return answer_text(parse_sse(client.post("/ask", json={"question": question}).text))
+
+    owner, stranger = answer_for(owner_key), answer_for(stranger_key)
+    assert str(ORDER.tracking_number) in owner
+    assert f"could not find order {ORDER.order_id}" in stranger
+    assert str(ORDER.tracking_number) not in stranger
