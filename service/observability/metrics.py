@@ -41,6 +41,8 @@ REDACTION_KINDS = (
 )  # fmt: skip
 CACHE_RESULTS = ("hit", "miss", "error")
 TOOLS = ("get_order_status",)
+STATE_FEATURES = ("cache", "rate_limit", "slots", "breaker", "conversations", "turns", "feedback")
+STATE_BUCKETS = (0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5)
 
 TTFT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
@@ -137,6 +139,25 @@ class Metrics:
             ["model"],
             registry=r,
         )
+        self.state_duration = Histogram(
+            "beacon_state_duration_seconds",
+            "Shared-state (Redis) call time by feature.",
+            ["feature"],
+            buckets=STATE_BUCKETS,
+            registry=r,
+        )
+        self.state_errors = Counter(
+            "beacon_state_errors",
+            "Shared-state calls that failed or were skipped while Redis was unavailable.",
+            ["feature"],
+            registry=r,
+        )
+        self.state_up = Gauge(
+            "beacon_state_up",
+            "1 while the shared-state store answers (always 1 for in-process state).",
+            registry=r,
+        )
+        self.state_up.set(1)
         self._preinitialise(models)
         if not enabled:
             self._disable()
@@ -161,6 +182,9 @@ class Metrics:
             self.cache_requests.labels(result)
         for tool in TOOLS:
             self.tool_denied.labels(tool)
+        for feature in STATE_FEATURES:
+            self.state_duration.labels(feature)
+            self.state_errors.labels(feature)
 
     def _disable(self) -> None:
         """Swap every metric for a no-op and empty the registry (overhead measurements only).

@@ -7,7 +7,8 @@ local; conversations: stateless), so a dead Redis costs requests nothing instead
 each. After the cooldown the next call is a probe: success brings every feature back.
 
 Metrics: ``beacon_state_duration_seconds{feature}``, ``beacon_state_errors_total{feature}``,
-``beacon_state_up`` (0 while unavailable). ``feature`` is a closed set (``FEATURES``).
+``beacon_state_up`` (0 while unavailable). ``feature`` is a closed set
+(``service.observability.metrics.STATE_FEATURES``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from contextlib import asynccontextmanager
 
 from prometheus_client import Counter, Gauge, Histogram
 from redis.exceptions import RedisError
-
-FEATURES = ("cache", "rate_limit", "slots", "breaker", "conversations", "turns", "feedback")
 
 
 class StateUnavailable(RedisError):
