@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from service.settings import Settings
-from tests.deploy.test_deploy import alert_rules
 from tests.deploy.prometheus import PrometheusServer, render_config, run_prometheus
+from tests.deploy.test_deploy import alert_rules
 from tests.split_server import serve_split
 from tests.sse_client import ask_sse
 
