@@ -46,6 +46,7 @@ class StateHealth:
         self._clock = clock
         self._down_until = 0.0
         self.last_error: str | None = None
+        self.ever_up = False  # reached Redis at least once since start
         up.set(1)
 
     @property
@@ -74,6 +75,7 @@ class StateHealth:
         self._up.set(0)
 
     def mark_up(self) -> None:
+        self.ever_up = True
         if self.last_error is not None:
             self.last_error = None
             self._up.set(1)

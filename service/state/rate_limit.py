@@ -68,6 +68,6 @@ class SharedRateLimiter:
                     keys=[self._keys.key(f"rate:{caller}")], args=[self.rate_per_s, self.burst]
                 )
         except (RedisError, OSError, TimeoutError):
-            return self._local.try_take(caller)
+            return await self._local.try_take(caller)
         wait = float(reply)
         return None if wait <= 0 else math.ceil(wait * 1000) / 1000

@@ -8,6 +8,7 @@ ready, and says why; one that loses Redis later stays ready and degrades per fea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
@@ -20,6 +21,9 @@ from service.state.health import STATE_ERRORS, StateHealth
 from service.state.rate_limit import SharedRateLimiter
 from service.state.slots import SharedSlots
 
+if TYPE_CHECKING:
+    from service.state.breakers import BreakerSync
+
 
 @dataclass(frozen=True, slots=True)
 class SharedState:
@@ -30,9 +34,13 @@ class SharedState:
     slots: SharedSlots
     breakers: SharedBreakers
     answers: SharedAnswerStore
+    breaker_sync: BreakerSync | None = None
 
     async def ready(self) -> str | None:
-        """None when Redis answers PING, else a reason a person can act on."""
+        """None once Redis has answered since start, else a reason a person can act on. A
+        replica that loses Redis later stays ready: it degrades per feature and recovers."""
+        if self.health.ever_up:
+            return None
         try:
             async with self.health.call("slots"):
                 await self.redis.ping()
@@ -41,6 +49,8 @@ class SharedState:
         return None
 
     async def aclose(self) -> None:
+        if self.breaker_sync is not None:
+            await self.breaker_sync.aclose()
         await self.redis.aclose()
 
 
