@@ -34,7 +34,8 @@ class LLMSettings(_Section):
     easy_model: str = "beacon-easy"
     hard_model: str = "beacon-hard"
     connect_timeout_s: float = Field(default=3.0, gt=0)
-    first_token_timeout_s: float = Field(default=10.0, gt=0)
+    # The HTTP client's own limits (a backstop: the per-tier deadlines of ``resilience`` are
+    # what a request is held to): a read that waits this long, a call that lasts this long.
     chunk_timeout_s: float = Field(default=15.0, gt=0)
     total_timeout_s: float = Field(default=60.0, gt=0)
     max_tokens: int = Field(default=512, ge=1)
@@ -76,6 +77,8 @@ class RouterSettings(_Section):
 
 
 class LimitSettings(_Section):
+    """``max_question_chars`` is what ``AskRequest`` accepts (422 past it)."""
+
     max_body_bytes: int = Field(default=16_384, ge=256)
     max_question_chars: int = Field(default=2000, ge=1)
     keepalive_s: float = Field(default=15.0, gt=0)

@@ -27,7 +27,8 @@ from service.errors import (
     Unauthorized,
 )
 
-ROUTES = ("faq", "easy", "hard", "risky", "out_of_scope", "tool", "none")
+ROUTES = ("faq", "easy", "hard", "risky", "out_of_scope", "tool", "clarify", "none")
+CHANNELS = ("web", "app", "chat", "email", "api", "none")
 OUTCOMES = ("ok", "refused", "handoff", "error", "client_disconnected", "shed")
 KNOWN_ERRORS: tuple[type[ServiceError], ...] = (
     InvalidRequest, BodyTooLarge, Unauthorized, InputRejected, RateLimited, Overloaded,
@@ -66,6 +67,12 @@ class Metrics:
             "beacon_requests",
             "Accepted /ask requests by route and outcome.",
             ["route", "outcome"],
+            registry=r,
+        )
+        self.requests_by_channel = Counter(
+            "beacon_requests_by_channel",
+            "Accepted /ask requests by the channel the customer asked from.",
+            ["channel"],
             registry=r,
         )
         self.request_duration = Histogram(
@@ -168,6 +175,8 @@ class Metrics:
             self.request_duration.labels(route)
             for outcome in OUTCOMES:
                 self.requests.labels(route, outcome)
+        for channel in CHANNELS:
+            self.requests_by_channel.labels(channel)
         for model in models:
             self.add_model(model)
         for error in KNOWN_ERRORS:
