@@ -61,7 +61,10 @@ def route_thresholds(settings: Settings) -> RouteThresholds:
     faq_direct = (
         options.faq_direct if options.faq_direct is not None else settings.provider == "faq"
     )
+    embedded = settings.provider == "faq"
+    clarify = options.clarify_unsure if options.clarify_unsure is not None else embedded
     return RouteThresholds(
+        clarify_unsure=clarify,
         faq_min_score=options.faq_min_score,
         faq_min_margin=options.faq_min_margin,
         answer_min_score=options.answer_min_score,

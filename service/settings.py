@@ -70,6 +70,10 @@ class RouterSettings(_Section):
     # Answer confident FAQ matches verbatim, without a model call. Unset: on for the embedded
     # `faq` provider, off when a model is configured (set true to trade tailoring for cost).
     faq_direct: bool | None = None
+    # Ask which entry the customer means instead of answering from an unsure match. Unset: on
+    # for the embedded `faq` provider (it can only quote an entry), off when a model is
+    # configured (the model answers from the evidence and says when it cannot).
+    clarify_unsure: bool | None = None
 
 
 class LimitSettings(_Section):

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 OUT_OF_SCOPE = "out_of_scope"
-ROUTES = frozenset({"faq", "easy", "hard", "risky", OUT_OF_SCOPE})
+ROUTES = frozenset({"faq", "easy", "hard", "risky", "clarify", "tool", OUT_OF_SCOPE})
 _FIELDS = frozenset(
     {"id", "question", "lang", "expect_faq", "expect_route", "must_include", "must_not_include"}
     | {"tags", "locale"}

@@ -33,6 +33,7 @@ class Observation:
     retrieved: Ranked = ()
     answer: str = ""
     handoff: bool = False
+    suggestions: tuple[str, ...] = ()  # entry ids a ``clarify`` event offered
     finish_reason: str = ""
     tokens_in: int = 0
     tokens_out: int = 0
@@ -49,6 +50,11 @@ class Observation:
     def refused(self) -> bool:
         """The service declined to answer (the out-of-scope route)."""
         return self.route == "out_of_scope"
+
+    @property
+    def clarified(self) -> bool:
+        """The service asked which question the customer meant instead of answering."""
+        return self.route == "clarify"
 
     def top_ids(self, k: int) -> list[str]:
         """The ids of the best ``k`` retrieved entries (citations when the target sends no
@@ -73,6 +79,7 @@ class Observation:
             "citations": [list(item) for item in self.citations],
             "retrieved": [list(item) for item in self.retrieved],
             "answer": self.answer[:300],
+            "suggestions": list(self.suggestions),
             "finish_reason": self.finish_reason,
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
@@ -138,6 +145,8 @@ def _apply(event: str, data: dict[str, Any], seen: Observation, started: float) 
         seen.retrieved = _ranked(data.get("retrieved", []))
     elif event == "handoff":
         seen.handoff = True
+    elif event == "clarify":
+        seen.suggestions = tuple(str(item["id"]) for item in data.get("suggestions", []))
     elif event == "done":
         _apply_done(data, seen)
     elif event == "error":

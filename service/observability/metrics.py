@@ -27,7 +27,7 @@ from service.errors import (
     Unauthorized,
 )
 
-ROUTES = ("faq", "easy", "hard", "risky", "out_of_scope", "tool", "none")
+ROUTES = ("faq", "easy", "hard", "risky", "out_of_scope", "tool", "clarify", "none")
 OUTCOMES = ("ok", "refused", "handoff", "error", "client_disconnected", "shed")
 KNOWN_ERRORS: tuple[type[ServiceError], ...] = (
     InvalidRequest, BodyTooLarge, Unauthorized, InputRejected, RateLimited, Overloaded,

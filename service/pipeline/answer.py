@@ -215,6 +215,8 @@ class Answerer:
                 ],
             },
         )
+        if plan.clarification is not None:
+            yield EventName.CLARIFY, plan.clarification.to_payload()
         if plan.handoff_reason is not None:
             self.metrics.handoffs.labels(plan.handoff_reason).inc()
             yield (

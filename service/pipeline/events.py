@@ -21,6 +21,7 @@ class EventName(StrEnum):
     REDACTION = "redaction"
     HANDOFF = "handoff"
     QUEUED = "queued"
+    CLARIFY = "clarify"
     DONE = "done"
     ERROR = "error"
 
@@ -74,7 +75,7 @@ async def collect_answer(events: AsyncIterator[Event], trace_id: str) -> dict[st
         elif name == EventName.EVIDENCE:
             body["citations"] = payload["citations"]
             body["retrieved"] = payload.get("retrieved", [])
-        elif name in (EventName.HANDOFF, EventName.REDACTION):
+        elif name in (EventName.HANDOFF, EventName.REDACTION, EventName.CLARIFY):
             body[name] = _without_trace(payload)
         elif name == EventName.DONE:
             body.update(_without_trace(payload))

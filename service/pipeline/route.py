@@ -1,7 +1,12 @@
-"""Routing: a pure decision from request features to one of five routes, with its reason.
+"""Routing: a pure decision from request features to one route, with its reason.
 
 ``choose_route`` is deliberately free of I/O and settings objects so it can be table-tested;
 ``extract_features`` turns a question and its evidence into those features.
+
+Between the refusal threshold and the confident one, or when the best two entries are too close
+to call, the router does not guess: with ``clarify_unsure`` (the embedded default) it asks the
+customer which candidate they mean (route ``clarify``); with a model, the model answers only from
+the evidence and says so when it cannot.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ class Route(StrEnum):
     RISKY = "risky"
     OUT_OF_SCOPE = "out_of_scope"
     TOOL = "tool"  # the question carries an order number: look the order up, then answer
+    CLARIFY = "clarify"  # unsure which entry is meant: ask, never answer from a guess
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,7 @@ class RouteThresholds:
     answer_min_score: float = 0.37
     hard_min_chars: int = 280
     faq_direct: bool = True
+    clarify_unsure: bool = True  # ask instead of answering from an unsure match (no model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +97,15 @@ def find_risk_terms(question: str) -> tuple[str, ...]:
 
 
 def count_parts(question: str) -> int:
-    """Estimate how many distinct questions the message asks."""
-    marks = len(_QUESTION_MARKS.findall(question.strip().rstrip("?？")))
+    """Estimate how many distinct questions the message asks.
+
+    A run of question marks ends one question ("expired??" is one); text after the last run is
+    a remark, not another question ("How do I buy? I've never done it before" asks one thing)."""
+    # Every piece but the last is followed by a mark; empty pieces sit between repeated marks.
+    pieces = _QUESTION_MARKS.split(question)[:-1]
+    questions = sum(1 for piece in pieces if piece.strip())
     joiners = len(_JOINERS.findall(question))
-    return 1 + max(marks, joiners)
+    return max(1, questions, 1 + joiners)
 
 
 def extract_features(
@@ -127,16 +139,27 @@ def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteD
         return decide(Route.TOOL, "order_number")
     if features.top_score < thresholds.answer_min_score:
         return decide(Route.OUT_OF_SCOPE, "low_retrieval_score")
+    unsure = _unsure_reason(features, thresholds)
+    if unsure is not None and thresholds.clarify_unsure:
+        return decide(Route.CLARIFY, unsure)
     if features.parts >= 2:
         return decide(Route.HARD, "multi_part")
     if features.chars >= thresholds.hard_min_chars:
         return decide(Route.HARD, "long_question")
-    if features.turn > 1:
-        return decide(Route.EASY, "follow_up")
-    confident = (
-        features.top_score >= thresholds.faq_min_score
-        and features.margin >= thresholds.faq_min_margin
-    )
-    if confident and thresholds.faq_direct:
+    if features.turn > 1 and not thresholds.faq_direct:
+        return decide(Route.EASY, "follow_up")  # the model reads the conversation
+    if unsure is None and thresholds.faq_direct:
         return decide(Route.FAQ, "confident_faq_match")
-    return decide(Route.EASY, "confident_match_model" if confident else "uncertain_faq_match")
+    return decide(Route.EASY, "confident_match_model" if unsure is None else "uncertain_faq_match")
+
+
+def _unsure_reason(features: RouteFeatures, thresholds: RouteThresholds) -> str | None:
+    """Why the best entry is not a confident match, or None when it is."""
+    if features.top_score < thresholds.faq_min_score:
+        return "low_confidence"
+    second = features.top_score - features.margin
+    if features.parts >= 2 and second >= thresholds.faq_min_score:
+        return None  # two questions, two confident entries: closeness is expected
+    if features.margin < thresholds.faq_min_margin:
+        return "close_candidates"
+    return None
