@@ -5,7 +5,9 @@ ServiceError
 │   ├── InvalidRequest        422 invalid_request
 │   ├── BodyTooLarge          413 body_too_large
 │   ├── Unauthorized          401 unauthorized
-│   └── InputRejected         400 input_rejected   (the input guard refused the question)
+│   ├── InputRejected         400 input_rejected   (the input guard refused the question)
+│   ├── ConversationNotFound  404 conversation_not_found (unknown, expired, deleted or not yours)
+│   └── ConversationBusy      409 conversation_busy  (another turn of it is still being answered)
 ├── Shed                     layer=input  (admission control; 429 with Retry-After)
 │   ├── RateLimited           429 rate_limited
 │   └── Overloaded            429 overloaded   (queue full, or waited too long)
@@ -90,6 +92,19 @@ class InputRejected(InputError):
         "We can't process this message. Please rephrase your question about your order, "
         "account or payment."
     )
+
+
+class ConversationNotFound(InputError):
+    status = 404
+    code = "conversation_not_found"
+    default_message = "No such conversation."
+
+
+class ConversationBusy(InputError):
+    status = 409
+    code = "conversation_busy"
+    retryable = True
+    default_message = "Another message of this conversation is still being answered. Retry shortly."
 
 
 class Shed(ServiceError):

@@ -1,0 +1,121 @@
+"""What the request pipeline asks of conversations: context before, the turn after, and the
+customer's read and delete, all through one store, degrading to stateless answers.
+
+``context`` and ``record`` never raise for the store: an unavailable store (file locked, server
+down) yields ``degraded=True`` and the answer goes on without history; nothing else is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from rag.language import Lang
+from service.conversations.condenser import ModelCondenser
+from service.conversations.contextualiser import Contextualised, TitleOf, contextualise
+from service.conversations.store import ConversationStore, ConversationStoreUnavailable
+from service.conversations.summariser import SummaryRefresher
+from service.conversations.summary import extend_summary
+from service.conversations.turn import ConversationContext, Turn
+from service.conversations.turn_lock import TurnLocks
+from service.errors import ConversationNotFound
+from service.providers.base import Usage
+
+log = structlog.get_logger("beacon.conversations")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedContext:
+    """A turn's view of its conversation: None for a new, anonymous or unreadable one."""
+
+    context: ConversationContext | None
+    degraded: bool = False
+
+
+class ConversationMemory:
+    def __init__(
+        self,
+        *,
+        store: ConversationStore,
+        title_of: TitleOf,
+        locks: TurnLocks | None = None,
+        condenser: ModelCondenser | None = None,
+        refresher: SummaryRefresher | None = None,
+        on_forget: Callable[[str], None] | None = None,
+    ) -> None:
+        """``on_forget``: called with a deleted conversation's id (to drop cached turns)."""
+        self.store = store
+        self.title_of = title_of
+        self.locks = locks or TurnLocks()
+        self.condenser = condenser
+        self.refresher = refresher
+        self.on_forget = on_forget
+
+    async def load(self, conversation_id: str | None, *, owner: str) -> LoadedContext:
+        """The conversation so far; another owner's conversation reads as a new one."""
+        if conversation_id is None:
+            return LoadedContext(None)
+        try:
+            context = await self.store.load(conversation_id)
+        except ConversationStoreUnavailable as exc:
+            log.warning("conversation_store_unavailable", operation="load", error=str(exc))
+            return LoadedContext(None, degraded=True)
+        if context is not None and context.owner not in (None, owner):
+            return LoadedContext(None)
+        return LoadedContext(context)
+
+    async def contextualise(
+        self, question: str, context: ConversationContext | None, *, lang: Lang, usage: Usage
+    ) -> Contextualised:
+        """The standalone question: the model's condensation when configured, else the rules."""
+        rules = contextualise(question, context, lang=lang, title_of=self.title_of)
+        if self.condenser is None:
+            return rules
+        return await self.condenser.condense(
+            question, context, lang=lang, fallback=rules, usage=usage
+        )
+
+    async def record(
+        self,
+        conversation_id: str | None,
+        context: ConversationContext | None,
+        turn: Turn,
+        *,
+        owner: str,
+    ) -> bool:
+        """Store the (already redacted) turn; return False when the store was unavailable."""
+        if conversation_id is None:
+            return True
+        base = context or ConversationContext(conversation_id)
+        titles = {
+            topic: self.title_of(topic, turn.lang) or topic
+            for topic in (*base.summary.topics, *turn.citations[:1])
+        }
+        summary = extend_summary(base.summary, turn, titles=titles)
+        try:
+            await self.store.append(conversation_id, turn, summary=summary, owner=owner)
+        except ConversationStoreUnavailable as exc:
+            log.warning("conversation_store_unavailable", operation="append", error=str(exc))
+            return False
+        if self.refresher is not None:
+            self.refresher.schedule(conversation_id, turn_count=base.turn_count + 1)
+        return True
+
+    async def read(self, conversation_id: str, *, owner: str) -> ConversationContext:
+        """``GET /conversations/{id}``: its turns, or ConversationNotFound (also when the
+        conversation belongs to another key: its existence is not revealed)."""
+        context = await self.store.load(conversation_id)
+        if context is None or context.owner not in (None, owner):
+            raise ConversationNotFound()
+        return context
+
+    async def forget(self, conversation_id: str, *, owner: str) -> None:
+        """``DELETE /conversations/{id}``: history, summary and cached turns go; the log line
+        names the conversation only."""
+        await self.read(conversation_id, owner=owner)
+        await self.store.delete(conversation_id)
+        if self.on_forget is not None:
+            self.on_forget(conversation_id)
+        log.info("conversation_deleted", conversation_id=conversation_id)
