@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     upstream.add_argument("--tokens-per-second", type=float, default=50.0)
     upstream.set_defaults(handler=_upstream)
 
+    from service.conversations.cli import add_conversations_command
+
+    add_conversations_command(commands)
+
     from evals.bench.cli import add_bench_command
 
     add_bench_command(commands)

@@ -76,6 +76,21 @@ class RouterSettings(_Section):
     clarify_unsure: bool | None = None
 
 
+class ConversationSettings(_Section):
+    """Conversation memory: the SQLite file (embedded default), what is kept and for how long,
+    and what a model is given (a summary plus recent turns within ``history_tokens``)."""
+
+    enabled: bool = True
+    path: Path = Path("var/conversations.sqlite")
+    max_turns: int = Field(default=12, ge=1)  # kept verbatim; older ones live in the summary
+    ttl_s: float = Field(default=30 * 86_400, gt=0)  # idle conversations expire, then are pruned
+    busy_timeout_s: float = Field(default=0.25, gt=0)  # a locked file: answer statelessly
+    turn_wait_s: float = Field(default=10.0, gt=0)  # a second turn waits this long, then 409
+    history_tokens: int = Field(default=800, ge=0)
+    condense_timeout_s: float = Field(default=1.5, gt=0)
+    summary_after_messages: int = Field(default=6, ge=2)
+
+
 class LimitSettings(_Section):
     max_body_bytes: int = Field(default=16_384, ge=256)
     max_question_chars: int = Field(default=2000, ge=1)
@@ -186,6 +201,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     router: RouterSettings = RouterSettings()
+    conversations: ConversationSettings = ConversationSettings()
     limits: LimitSettings = LimitSettings()
     cache: CacheSettings = CacheSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
