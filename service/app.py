@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from service.api import ask, health
+from service.api import ask, conversations, health
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
 from service.faults import FaultInjectionMiddleware
@@ -75,6 +75,7 @@ def create_app(
     app.state.metrics = metrics
     app.include_router(ask.router)
     app.include_router(health.router)
+    app.include_router(conversations.router)
     app.router.routes.append(Route("/metrics", MetricsEndpoint(registry), include_in_schema=False))
     app.add_middleware(
         BodyLimitMiddleware,

@@ -21,7 +21,8 @@ ServiceError
 │   └── ToolFailed            502 tool_failed
 ├── DataError                layer=data
 │   ├── IndexUnavailable      503 index_unavailable
-│   └── RetrievalFailed       503 retrieval_failed
+│   ├── RetrievalFailed       503 retrieval_failed
+│   └── ConversationsUnavailable 503 conversations_unavailable (the store cannot be read)
 └── InternalError            layer=internal, 500 internal_error
 
 Every error carries a safe, human-readable message; exception text from third parties never
@@ -182,6 +183,11 @@ class IndexUnavailable(DataError):
 
 class RetrievalFailed(DataError):
     code = "retrieval_failed"
+
+
+class ConversationsUnavailable(DataError):
+    code = "conversations_unavailable"
+    default_message = "Conversation history is unavailable right now. Please try again."
 
 
 class InternalError(ServiceError):

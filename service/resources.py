@@ -13,13 +13,14 @@ from rag.index import configure_faiss_threads, ensure_index, load_index
 from rag.knowledge import KnowledgeBase, load_knowledge_base
 from rag.retriever import FaqRetriever, Fusion
 from service.admission import Admission
+from service.conversations.builder import build_conversation_memory
+from service.conversations.memory import ConversationMemory
 from service.observability.ask_record import Accountant
 from service.observability.cost import load_pricing
 from service.observability.metrics import Metrics
 from service.pipeline.answer import Answerer, AnswererConfig
 from service.pipeline.cache import build_answer_cache
 from service.pipeline.canaries import extra_canaries, load_eval_system_prompts
-from service.pipeline.conversation import ConversationStore
 from service.pipeline.redact import RedactionPolicy
 from service.pipeline.route import RouteThresholds
 from service.providers.base import ChatProvider
@@ -39,8 +40,10 @@ class Resources:
     provider: ChatProvider
     answerer: Answerer
     admission: Admission
+    conversations: ConversationMemory
 
     async def aclose(self) -> None:
+        await self.conversations.aclose()
         await self.provider.aclose()
 
 
@@ -113,6 +116,13 @@ def build_resources(
         extra_canaries=extra_canaries(settings),
         eval_prompts=load_eval_system_prompts(settings.eval_system_prompts),
     )
+    conversations = build_conversation_memory(
+        settings.conversations,
+        kb=kb,
+        prompts=prompts,
+        policy=policy,
+        model=None if provider is faq else (provider, llm.easy_model),
+    )
     answerer = Answerer(
         config=config,
         retriever=retriever,
@@ -123,7 +133,7 @@ def build_resources(
         metrics=metrics,
         accountant=Accountant(metrics=metrics, pricing=load_pricing()),
         tracer=tracer_provider.get_tracer("beacon"),
-        conversations=ConversationStore(),
+        conversations=conversations,
         cache=build_answer_cache(settings.cache, metrics),
         resilience=build_resilience(
             settings,
@@ -152,4 +162,5 @@ def build_resources(
         provider=provider,
         answerer=answerer,
         admission=Admission(settings.admission, metrics),
+        conversations=conversations,
     )

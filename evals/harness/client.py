@@ -28,6 +28,7 @@ class Observation:
     status: int = 0
     route: str = ""
     reason: str = ""
+    context_reason: str | None = None  # why the service rewrote a follow-up (meta.context)
     model: str = ""
     citations: Ranked = ()
     retrieved: Ranked = ()
@@ -75,6 +76,7 @@ class Observation:
             "status": self.status,
             "route": self.route,
             "reason": self.reason,
+            "context_reason": self.context_reason,
             "model": self.model,
             "citations": [list(item) for item in self.citations],
             "retrieved": [list(item) for item in self.retrieved],
@@ -93,11 +95,16 @@ class Observation:
         }
 
 
-async def ask_case(client: httpx.AsyncClient, case: Case) -> Observation:
-    """Send ``case`` to ``/ask`` (SSE) and return what came back."""
+async def ask_case(
+    client: httpx.AsyncClient, case: Case, *, conversation_id: str | None = None
+) -> Observation:
+    """Send ``case`` to ``/ask`` (SSE), in ``conversation_id`` when given, and return what came
+    back."""
     body: dict[str, str] = {"question": case.question}
     if case.locale:
         body["locale"] = case.locale
+    if conversation_id is not None:
+        body["conversation_id"] = conversation_id
     seen = Observation()
     started = time.perf_counter()
     try:
@@ -140,6 +147,7 @@ def _apply(event: str, data: dict[str, Any], seen: Observation, started: float) 
         seen.trace_id = data.get("trace_id", seen.trace_id)
         seen.route, seen.reason = data.get("route", ""), data.get("reason", "")
         seen.model = data.get("model", "")
+        seen.context_reason = (data.get("context") or {}).get("reason")
     elif event == "evidence":
         seen.citations = _ranked(data.get("citations", []))
         seen.retrieved = _ranked(data.get("retrieved", []))

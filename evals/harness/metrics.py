@@ -14,6 +14,8 @@ when no case applies (a suite without out-of-scope questions has no refusal reca
   expected entry, answered from any other entry or when a refusal was due, asked which question
   was meant, refused);
 - ``clarification_precision``: clarifying questions whose suggestions hold an expected entry;
+- ``follow_up_resolution``: turns 2 and later of a conversation (with an expected entry) whose
+  first citation is an expected entry;
 - ``route_accuracy``, ``citation_correctness``, ``must_include_pass_rate``,
   ``must_not_include_pass_rate``, ``error_rate``, ``pass_rate`` (every check passed);
 - ``consistency``: cases whose repeats agree on verdict, route and best entry;
@@ -106,6 +108,15 @@ def _outcomes(attempts: Sequence[Attempt]) -> dict[str, float | None]:
     }
 
 
+def _follow_up_resolution(attempts: Sequence[Attempt]) -> float | None:
+    resolved = [
+        bool(seen.citations) and seen.citations[0][0] in case.expected_entries
+        for case, seen, _ in attempts
+        if case.conversation is not None and case.turn >= 2 and case.expected_entries
+    ]
+    return _share(resolved)
+
+
 def _latencies(attempts: Sequence[Attempt]) -> dict[str, float | None]:
     ttft = [seen.ttft_ms for _, seen, _ in attempts if seen.ttft_ms is not None]
     latency = [seen.latency_ms for _, seen, _ in attempts if seen.error is None]
@@ -127,6 +138,7 @@ def summarise(results: Sequence[CaseResult]) -> dict[str, float | None]:
         **_refusal(attempts),
         "answer_precision": _answer_precision(attempts),
         **_outcomes(attempts),
+        "follow_up_resolution": _follow_up_resolution(attempts),
         "route_accuracy": _rate(attempts, "route"),
         "citation_correctness": _rate(attempts, "citations"),
         "must_include_pass_rate": _rate(attempts, "must_include"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from service.admission.keys import ANONYMOUS
 from service.api.deps import AnswererDep, ResourcesDep, TraceDep
 from service.errors import error_for_code, error_response
 from service.pipeline.events import collect_answer
@@ -30,7 +31,8 @@ async def ask(
 ) -> Response:
     # Admission before any byte: 401, or 429 with Retry-After, when refused (never after).
     ticket = resources.admission.admit(request.headers)
-    events = answerer.stream(body, trace, ticket)
+    owner = resources.admission.keys.identify(request.headers) or ANONYMOUS
+    events = answerer.stream(body, trace, ticket, owner=owner)
     if "application/json" not in request.headers.get("accept", ""):
         keepalive = resources.settings.limits.keepalive_s
         return SSEResponse(events, trace_id=trace.trace_id, keepalive_s=keepalive)

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import structlog
+
 from prompts.loader import PromptSet
 from rag.knowledge import KnowledgeBase
 from rag.language import Lang
 from service.conversations.condenser import ModelCondenser
 from service.conversations.memory import ConversationMemory
 from service.conversations.sqlite_store import SqliteConversationStore
+from service.conversations.store import (
+    ConversationStore,
+    ConversationStoreUnavailable,
+    UnavailableStore,
+)
 from service.conversations.summariser import SummaryRefresher
 from service.conversations.turn_lock import TurnLocks
 from service.pipeline.redact import RedactionPolicy
 from service.providers.base import ChatProvider
 from service.settings import ConversationSettings
+
+log = structlog.get_logger("beacon.conversations")
 
 
 def open_store(settings: ConversationSettings) -> SqliteConversationStore:
@@ -38,7 +47,12 @@ def build_conversation_memory(
 ) -> ConversationMemory:
     """``model``: the cheap model (provider, name) when one is configured; None on the
     embedded default, which resolves follow-ups by rules and keeps an extractive summary."""
-    store = open_store(settings)
+    store: ConversationStore
+    try:
+        store = open_store(settings)
+    except ConversationStoreUnavailable as exc:
+        log.error("conversation_store_unavailable", operation="open", error=str(exc))
+        store = UnavailableStore()
     condenser = refresher = None
     if model is not None:
         provider, name = model

@@ -20,7 +20,7 @@ from service.conversations.summariser import SummaryRefresher
 from service.conversations.summary import extend_summary
 from service.conversations.turn import ConversationContext, Turn
 from service.conversations.turn_lock import TurnLocks
-from service.errors import ConversationNotFound
+from service.errors import ConversationNotFound, ConversationsUnavailable
 from service.providers.base import Usage
 
 log = structlog.get_logger("beacon.conversations")
@@ -106,7 +106,10 @@ class ConversationMemory:
     async def read(self, conversation_id: str, *, owner: str) -> ConversationContext:
         """``GET /conversations/{id}``: its turns, or ConversationNotFound (also when the
         conversation belongs to another key: its existence is not revealed)."""
-        context = await self.store.load(conversation_id)
+        try:
+            context = await self.store.load(conversation_id)
+        except ConversationStoreUnavailable:
+            raise ConversationsUnavailable() from None
         if context is None or context.owner not in (None, owner):
             raise ConversationNotFound()
         return context
@@ -115,7 +118,16 @@ class ConversationMemory:
         """``DELETE /conversations/{id}``: history, summary and cached turns go; the log line
         names the conversation only."""
         await self.read(conversation_id, owner=owner)
-        await self.store.delete(conversation_id)
+        try:
+            await self.store.delete(conversation_id)
+        except ConversationStoreUnavailable:
+            raise ConversationsUnavailable() from None
         if self.on_forget is not None:
             self.on_forget(conversation_id)
         log.info("conversation_deleted", conversation_id=conversation_id)
+
+    async def aclose(self) -> None:
+        """Stop background summaries, then close the store (the app's shutdown)."""
+        if self.refresher is not None:
+            await self.refresher.aclose()
+        await self.store.aclose()

@@ -40,3 +40,33 @@ class ConversationStore(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class UnavailableStore:
+    """Stands in when the store cannot even be opened: every call is unavailable, so every
+    turn is answered statelessly (``degraded``) until the service restarts with a store."""
+
+    async def load(self, conversation_id: str) -> ConversationContext | None:  # noqa: ARG002
+        raise ConversationStoreUnavailable("not_opened")
+
+    async def append(
+        self,
+        conversation_id: str,  # noqa: ARG002
+        turn: Turn,  # noqa: ARG002
+        *,
+        summary: Summary,  # noqa: ARG002
+        owner: str | None,  # noqa: ARG002
+    ) -> None:
+        raise ConversationStoreUnavailable("not_opened")
+
+    async def set_summary(self, conversation_id: str, summary: Summary) -> None:  # noqa: ARG002
+        raise ConversationStoreUnavailable("not_opened")
+
+    async def delete(self, conversation_id: str) -> bool:  # noqa: ARG002
+        raise ConversationStoreUnavailable("not_opened")
+
+    async def prune(self) -> int:
+        raise ConversationStoreUnavailable("not_opened")
+
+    async def aclose(self) -> None:
+        return None

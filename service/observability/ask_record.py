@@ -47,6 +47,7 @@ class AskRecord:
     error_code: str | None = None
     redactions: dict[str, int] = field(default_factory=dict)
     fallbacks: list[str] = field(default_factory=list)
+    degraded_parts: list[str] = field(default_factory=list)  # answered without them (no error)
     question: str | None = None
     answer: str | None = None
 
@@ -94,6 +95,9 @@ class AskRecord:
             "redactions": self.redactions,
             "fallbacks": self.fallbacks,
         }
+        if self.degraded_parts:
+            fields["degraded"] = True
+            fields["degraded_parts"] = self.degraded_parts
         if self.question is not None:
             fields["question"] = self.question
         if self.answer is not None:

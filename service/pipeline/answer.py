@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -21,13 +21,19 @@ from prompts.loader import PromptSet
 from rag.language import Lang, detect_language
 from rag.retriever import Evidence, FaqRetriever
 from service.admission.gate import Ticket
+from service.conversations.memory import ConversationMemory
 from service.errors import InputRejected, InternalError, ServiceError
 from service.observability.ask_record import Accountant, AskRecord
 from service.observability.metrics import Metrics
 from service.observability.middleware import TraceContext
 from service.pipeline.cache import AnswerCache, CacheKey
 from service.pipeline.canaries import NO_EVAL_PROMPTS, EvalSystemPrompts, with_system_addition
-from service.pipeline.conversation import ConversationStore
+from service.pipeline.conversation import (
+    ConversationStep,
+    TurnTranscript,
+    prepare_conversation,
+    remember_turn,
+)
 from service.pipeline.events import Event, EventName
 from service.pipeline.generation import AnswerPlan, plan_answer
 from service.pipeline.guard import GuardAction, inspect_question
@@ -37,6 +43,7 @@ from service.providers.base import ChatProvider, Usage
 from service.resilience.degrade import fallback_fields
 from service.resilience.pipeline import Resilience
 from service.schemas import AskRequest
+from service.tools.order_number import find_order_id
 
 log = structlog.get_logger("beacon.pipeline")
 
@@ -68,7 +75,7 @@ class Answerer:
         metrics: Metrics,
         accountant: Accountant,
         tracer: Tracer,
-        conversations: ConversationStore,
+        conversations: ConversationMemory,
         resilience: Resilience,
         cache: AnswerCache | None = None,
     ) -> None:
@@ -86,11 +93,17 @@ class Answerer:
         self.cache = cache
 
     def stream(
-        self, ask: AskRequest, trace: TraceContext, ticket: Ticket | None = None
+        self,
+        ask: AskRequest,
+        trace: TraceContext,
+        ticket: Ticket | None = None,
+        *,
+        owner: str = "anonymous",
     ) -> AsyncIterator[Event]:
-        """``ticket``: the request's admission, waited for first and released at the end."""
+        """``ticket``: the request's admission, waited for first and released at the end;
+        ``owner``: the authenticated caller, who may continue only its own conversations."""
         # Capture the server span's context now: the generator body runs later, lazily.
-        return self._stream(ask, trace, otel_context.get_current(), ticket)
+        return self._stream(ask, trace, otel_context.get_current(), ticket, owner)
 
     async def _stream(
         self,
@@ -98,6 +111,7 @@ class Answerer:
         trace: TraceContext,
         parent: otel_context.Context,
         ticket: Ticket | None,
+        owner: str,
     ) -> AsyncIterator[Event]:
         record = AskRecord(trace_id=trace.trace_id, span_id=trace.span_id)
         record.conversation_id = ask.conversation_id
@@ -108,8 +122,9 @@ class Answerer:
                     yield event
             self.metrics.in_flight.inc()
             admitted = True
-            async for event in self._answer(ask, record, parent):
-                yield event
+            async with self.conversations.locks.hold(ask.conversation_id):  # one turn at a time
+                async for event in self._converse(ask, record, parent, owner):
+                    yield event
         except ServiceError as error:
             record.fail(error)
             yield EventName.ERROR, _error_payload(error)
@@ -128,8 +143,44 @@ class Answerer:
                 ticket.release()
             self.accountant.finish(record)
 
+    async def _converse(
+        self, ask: AskRequest, record: AskRecord, parent: otel_context.Context, owner: str
+    ) -> AsyncIterator[Event]:
+        """Answer in the conversation's context, then store the turn the customer saw."""
+        lang = _language(ask.question, ask.locale)
+        step = await prepare_conversation(
+            self.conversations,
+            conversation_id=ask.conversation_id,
+            owner=owner,
+            question=ask.question,
+            lang=lang,
+            usage=Usage(model=self.config.easy_model),
+        )
+        transcript = TurnTranscript()
+        async for name, payload in self._answer(ask, record, parent, step):
+            transcript.observe(name, payload)
+            if name == EventName.DONE:  # the answer is complete: store it before saying so
+                stored = await remember_turn(
+                    self.conversations,
+                    step,
+                    transcript,
+                    question=ask.question,
+                    trace_id=record.trace_id,
+                    lang=lang,
+                    outcome=record.outcome,
+                    policy=self.policy,
+                )
+                if step.degraded or not stored:  # answered without its history: say so
+                    record.degraded_parts.append("conversations")
+                    payload = {**payload, "degraded": payload.get("degraded") or True}
+            yield name, payload
+
     async def _answer(
-        self, ask: AskRequest, record: AskRecord, parent: otel_context.Context
+        self,
+        ask: AskRequest,
+        record: AskRecord,
+        parent: otel_context.Context,
+        step: ConversationStep,
     ) -> AsyncIterator[Event]:
         question = ask.question
         lang = _language(question, ask.locale)
@@ -149,8 +200,10 @@ class Answerer:
         if verdict.action is GuardAction.REFUSE:
             raise InputRejected()
 
-        evidence = await self._retrieve(verdict.normalized, record, parent)
-        turn = self.conversations.next_turn(ask.conversation_id)
+        rewritten = step.contextualised.reason is not None
+        searched = step.question if rewritten else verdict.normalized
+        evidence = await self._retrieve(searched, record, parent)
+        turn = step.turn
         with self._span("beacon.route", parent) as span:
             features = extract_features(
                 question,
@@ -158,6 +211,8 @@ class Answerer:
                 turn=turn,
                 conservative=verdict.action is GuardAction.CONSERVATIVE,
             )
+            if features.order_id is None and rewritten:  # an order number named earlier
+                features = replace(features, order_id=find_order_id(step.question))
             decision = self.resilience.route(
                 features, self.config.thresholds, record, retrieved=evidence is not None
             )
@@ -203,6 +258,7 @@ class Answerer:
                 "kb_version": self.retriever.kb_version,
                 "conversation_id": ask.conversation_id,
                 "lang": lang,
+                **step.meta(),
             },
         )
         yield (

@@ -1,0 +1,73 @@
+"""``GET`` and ``DELETE /conversations/{id}``: restore a chat after a reload; forget it.
+
+With API keys configured a key reads and deletes only the conversations it created; any other
+id is 404, like an unknown, expired or deleted one (existence is not revealed).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from service.api.deps import ResourcesDep
+from service.errors import Unauthorized
+from service.resources import Resources
+from service.schemas import ErrorBody
+
+router = APIRouter(prefix="/conversations", tags=["conversations"])
+
+ConversationId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (401, 404, 422, 503)
+}
+
+
+class TurnBody(BaseModel):
+    """One stored turn: question and answer as redacted when stored."""
+
+    question: str
+    answer: str
+    citations: list[str]
+    route: str
+    trace_id: str
+    at: float
+    lang: str
+    suggestions: list[str]
+
+
+class ConversationBody(BaseModel):
+    conversation_id: str
+    turn_count: int  # every turn so far; ``turns`` holds the most recent ones verbatim
+    turns: list[TurnBody]
+    summary: dict[str, Any]
+
+
+@router.get("/{conversation_id}", response_model=ConversationBody, responses=_ERRORS)
+async def get_conversation(
+    conversation_id: ConversationId, request: Request, resources: ResourcesDep
+) -> ConversationBody:
+    context = await resources.conversations.read(conversation_id, owner=_caller(request, resources))
+    return ConversationBody(
+        conversation_id=conversation_id,
+        turn_count=context.turn_count,
+        turns=[TurnBody(**turn.to_json()) for turn in context.turns],
+        summary=context.summary.to_json(),
+    )
+
+
+@router.delete("/{conversation_id}", status_code=204, responses=_ERRORS)
+async def delete_conversation(
+    conversation_id: ConversationId, request: Request, resources: ResourcesDep
+) -> Response:
+    await resources.conversations.forget(conversation_id, owner=_caller(request, resources))
+    return Response(status_code=204)
+
+
+def _caller(request: Request, resources: Resources) -> str:
+    caller = resources.admission.keys.identify(request.headers)
+    if caller is None:
+        raise Unauthorized()
+    return caller
