@@ -22,7 +22,9 @@ from service.tools.order_number import find_order_id
 MAX_SCAN_CHARS = 400  # a follow-up is short; longer text is never rewritten or scanned further
 MAX_FOLLOW_UP_WORDS = 9
 MAX_FOLLOW_UP_HAN = 16
-_POINTERS_EN = frozenset({"that", "it", "this", "those", "these", "them", "there", "one", "ones"})
+_POINTERS_EN = frozenset(
+    {"that", "it", "this", "those", "these", "them", "there", "one", "ones", "then"}
+)
 _CONTINUERS_EN = frozenset({"and", "also", "what", "how", "then"})
 _POINTERS_ZH = ("那", "这", "它", "呢", "还有", "还要", "还能", "还可以")
 _ORDER_WORDS_EN = frozenset({"order", "package", "parcel", "delivery", "shipment"})
@@ -39,6 +41,10 @@ class Contextualised:
     reason: str | None = None  # None: asked as is
     active_entry: str | None = None
     entities: dict[str, str] = field(default_factory=dict)  # found in this question
+
+    def as_asked(self, question: str) -> Contextualised:
+        """The customer's own question after all (its words were enough), entities kept."""
+        return Contextualised(question, None, self.active_entry, self.entities)
 
     def to_meta(self) -> dict[str, object]:
         """The ``context`` field of ``meta`` (no question text: the client has it)."""

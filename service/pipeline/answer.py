@@ -38,7 +38,7 @@ from service.pipeline.events import Event, EventName
 from service.pipeline.generation import AnswerPlan, plan_answer
 from service.pipeline.guard import GuardAction, inspect_question
 from service.pipeline.redact import RedactionPolicy, StreamRedactor, redact_value
-from service.pipeline.route import Route, RouteThresholds, extract_features
+from service.pipeline.route import Route, RouteThresholds, extract_features, unsure_reason
 from service.providers.base import ChatProvider, Usage
 from service.resilience.degrade import fallback_fields
 from service.resilience.pipeline import Resilience
@@ -203,6 +203,12 @@ class Answerer:
         rewritten = step.contextualised.reason is not None
         searched = step.question if rewritten else verdict.normalized
         evidence = await self._retrieve(searched, record, parent)
+        if rewritten and evidence is not None and self._unsure(question, evidence):
+            # "好的，那怎么取消订单？" points back in form only: its own words may be enough.
+            own = await self._retrieve(verdict.normalized, record, parent)
+            if own is not None and not self._unsure(question, own):
+                evidence, rewritten = own, False
+                step = replace(step, contextualised=step.contextualised.as_asked(question))
         turn = step.turn
         with self._span("beacon.route", parent) as span:
             features = extract_features(
@@ -395,6 +401,10 @@ class Answerer:
                 **fallback_fields(record),
             },
         )
+
+    def _unsure(self, question: str, evidence: list[Evidence]) -> bool:
+        features = extract_features(question, evidence)
+        return unsure_reason(features, self.config.thresholds) is not None
 
     def _record_redaction_span(self, record: AskRecord, parent: otel_context.Context) -> None:
         span = self.tracer.start_span("beacon.redact", context=parent)

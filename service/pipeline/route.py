@@ -139,7 +139,7 @@ def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteD
         return decide(Route.TOOL, "order_number")
     if features.top_score < thresholds.answer_min_score:
         return decide(Route.OUT_OF_SCOPE, "low_retrieval_score")
-    unsure = _unsure_reason(features, thresholds)
+    unsure = unsure_reason(features, thresholds)
     if unsure is not None and thresholds.clarify_unsure:
         return decide(Route.CLARIFY, unsure)
     if features.parts >= 2:
@@ -153,7 +153,7 @@ def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteD
     return decide(Route.EASY, "confident_match_model" if unsure is None else "uncertain_faq_match")
 
 
-def _unsure_reason(features: RouteFeatures, thresholds: RouteThresholds) -> str | None:
+def unsure_reason(features: RouteFeatures, thresholds: RouteThresholds) -> str | None:
     """Why the best entry is not a confident match, or None when it is."""
     if features.top_score < thresholds.faq_min_score:
         return "low_confidence"
