@@ -87,8 +87,8 @@ def test_conversations_expand_into_ordered_turn_cases(tmp_path: Path) -> None:
 
 
 def test_a_conversation_without_turns_is_rejected(tmp_path: Path) -> None:
-    """A conversation must name its turns; the error says which file and conversation."""
+    """A conversation must list its turns; the error names the file."""
     path = tmp_path / "bad.yaml"
     path.write_text("conversations:\n  - id: c1\n", encoding="utf-8")
-    with pytest.raises(SuiteError, match=r"bad\.yaml.*c1"):
+    with pytest.raises(SuiteError, match=r"bad\.yaml: a conversation needs"):
         read_cases(path)
