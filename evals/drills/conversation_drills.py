@@ -1,0 +1,32 @@
+"""Drills on conversation memory: a store that cannot be used must not cost an answer."""
+
+from __future__ import annotations
+
+import orjson
+
+from evals.drills import checks as c
+from evals.drills.burst import EASY, burst
+from evals.drills.drill import Drill
+
+# A path under a regular file can never hold a database: the store is unavailable from the start.
+UNUSABLE_STORE = "/dev/null/conversations.sqlite"
+
+
+def conversation_drills() -> list[Drill]:
+    body = orjson.dumps({"question": EASY, "conversation_id": "drill-conversation"})
+    return [
+        Drill(
+            "conversation_store_unavailable",
+            "The conversation store cannot be opened: every turn is still answered, statelessly,"
+            " with degraded: true in done and in the log line.",
+            burst(EASY, 4, body=body),
+            [
+                c.answers(finish_reason="stop", degraded=True),
+                c.events("meta", turn=1, route="faq"),
+                c.log_lines(degraded=True, degraded_parts=["conversations"], outcome="ok"),
+                c.metric("beacon_requests_total", equals=4, route="faq", outcome="ok"),
+            ],
+            settings={"BEACON_CONVERSATIONS__PATH": UNUSABLE_STORE},
+            concurrency=2,
+        )
+    ]
