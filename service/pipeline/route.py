@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rag.retriever import Evidence
+from service.pipeline.off_topic import is_off_topic_request
 from service.tools.order_number import find_order_id
 
 
@@ -50,6 +51,7 @@ class RouteFeatures:
     turn: int = 1
     conservative: bool = False
     order_id: str | None = None
+    off_topic: bool = False  # a creative-writing or arithmetic request (see off_topic.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ def extract_features(
         turn=turn,
         conservative=conservative,
         order_id=find_order_id(question),
+        off_topic=is_off_topic_request(question),
     )
 
 
@@ -137,6 +140,8 @@ def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteD
         return decide(Route.RISKY, "guard_conservative")
     if features.order_id is not None:
         return decide(Route.TOOL, "order_number")
+    if features.off_topic:
+        return decide(Route.OUT_OF_SCOPE, "off_topic_request")
     if features.top_score < thresholds.answer_min_score:
         return decide(Route.OUT_OF_SCOPE, "low_retrieval_score")
     unsure = unsure_reason(features, thresholds)
