@@ -10,6 +10,7 @@ from evals.drills.drill import Drill
 
 # A path under a regular file can never hold a database: the store is unavailable from the start.
 UNUSABLE_STORE = "/dev/null/conversations.sqlite"
+UNAVAILABLE = {"code": "conversations_unavailable", "layer": "data"}
 
 
 def conversation_drills() -> list[Drill]:
@@ -18,12 +19,12 @@ def conversation_drills() -> list[Drill]:
         Drill(
             "conversation_store_unavailable",
             "The conversation store cannot be opened: every turn is still answered, statelessly,"
-            " with degraded: true in done and in the log line.",
+            " degraded in done and its cause in the log line.",
             burst(EASY, 4, body=body),
             [
-                c.answers(finish_reason="stop", degraded=True),
+                c.answers(finish_reason="stop", degraded=UNAVAILABLE),
                 c.events("meta", turn=1),  # no history to continue: each turn is the first
-                c.log_lines(count=4, degraded=True, degraded_parts=["conversations"], outcome="ok"),
+                c.log_lines(count=4, outcome="ok", error_code="conversations_unavailable"),
             ],
             settings={"BEACON_CONVERSATIONS__PATH": UNUSABLE_STORE},
             concurrency=2,

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from service.api.deps import ResourcesDep
-from service.errors import Unauthorized
-from service.resources import Resources
+from service.api.deps import CallerDep, ServicesDep
 from service.schemas import ErrorBody
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
@@ -47,9 +45,9 @@ class ConversationBody(BaseModel):
 
 @router.get("/{conversation_id}", response_model=ConversationBody, responses=_ERRORS)
 async def get_conversation(
-    conversation_id: ConversationId, request: Request, resources: ResourcesDep
+    conversation_id: ConversationId, services: ServicesDep, caller: CallerDep
 ) -> ConversationBody:
-    context = await resources.conversations.read(conversation_id, owner=_caller(request, resources))
+    context = await services.conversations.read(conversation_id, owner=caller.identity)
     return ConversationBody(
         conversation_id=conversation_id,
         turn_count=context.turn_count,
@@ -60,14 +58,7 @@ async def get_conversation(
 
 @router.delete("/{conversation_id}", status_code=204, responses=_ERRORS)
 async def delete_conversation(
-    conversation_id: ConversationId, request: Request, resources: ResourcesDep
+    conversation_id: ConversationId, services: ServicesDep, caller: CallerDep
 ) -> Response:
-    await resources.conversations.forget(conversation_id, owner=_caller(request, resources))
+    await services.conversations.forget(conversation_id, owner=caller.identity)
     return Response(status_code=204)
-
-
-def _caller(request: Request, resources: Resources) -> str:
-    caller = resources.admission.keys.identify(request.headers)
-    if caller is None:
-        raise Unauthorized()
-    return caller

@@ -75,6 +75,7 @@ def build_conversation_memory(
     return ConversationMemory(
         store=store,
         title_of=entry_titles(kb),
+        policy=policy,
         locks=TurnLocks(wait_s=settings.turn_wait_s),
         condenser=condenser,
         refresher=refresher,

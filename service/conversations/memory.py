@@ -7,8 +7,11 @@ down) yields ``degraded=True`` and the answer goes on without history; nothing e
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -21,7 +24,14 @@ from service.conversations.summary import extend_summary
 from service.conversations.turn import ConversationContext, Turn
 from service.conversations.turn_lock import TurnLocks
 from service.errors import ConversationNotFound, ConversationsUnavailable
+from service.pipeline.redact import RedactionPolicy, redact_value
 from service.providers.base import Usage
+from service.tools.order_number import find_order_id
+
+if TYPE_CHECKING:
+    from service.pipeline.conversation import FinishedTurn
+
+STORED_OUTCOMES = frozenset({"ok", "refused", "handoff"})  # answers the customer saw in full
 
 log = structlog.get_logger("beacon.conversations")
 
@@ -40,6 +50,7 @@ class ConversationMemory:
         *,
         store: ConversationStore,
         title_of: TitleOf,
+        policy: RedactionPolicy,
         locks: TurnLocks | None = None,
         condenser: ModelCondenser | None = None,
         refresher: SummaryRefresher | None = None,
@@ -48,10 +59,12 @@ class ConversationMemory:
         """``on_forget``: called with a deleted conversation's id (to drop cached turns)."""
         self.store = store
         self.title_of = title_of
+        self.policy = policy
         self.locks = locks or TurnLocks()
         self.condenser = condenser
         self.refresher = refresher
         self.on_forget = on_forget
+        self._pending: dict[str, asyncio.Task[bool]] = {}
 
     async def load(self, conversation_id: str | None, *, owner: str) -> LoadedContext:
         """The conversation so far; another owner's conversation reads as a new one."""
@@ -103,6 +116,47 @@ class ConversationMemory:
             self.refresher.schedule(conversation_id, turn_count=base.turn_count + 1)
         return True
 
+    def turn_finished(self, finished: FinishedTurn) -> None:
+        """The accounting's hook: store the finished turn in the background (in order)."""
+        if finished.conversation_id is None or finished.outcome not in STORED_OUTCOMES:
+            return
+        task = asyncio.get_running_loop().create_task(self._store_finished(finished))
+        self._pending[finished.conversation_id] = task
+        task.add_done_callback(lambda _: self._forget_pending(finished.conversation_id, task))
+
+    async def _store_finished(self, finished: FinishedTurn) -> bool:
+        assert finished.conversation_id is not None
+        loaded = await self._load_for_append(finished.conversation_id, finished.owner)
+        turn = Turn(
+            question=str(redact_value(finished.question, self.policy)),
+            answer=str(redact_value(finished.answer, self.policy)),
+            citations=finished.citations,
+            route=finished.route,
+            trace_id=finished.trace_id,
+            at=time.time(),
+            lang=finished.lang,
+            entities=_entities(finished.question),
+            suggestions=finished.suggestions,
+        )
+        return await self.record(finished.conversation_id, loaded, turn, owner=finished.owner)
+
+    async def _load_for_append(
+        self, conversation_id: str, owner: str
+    ) -> ConversationContext | None:
+        try:
+            context = await self.store.load(conversation_id)
+        except ConversationStoreUnavailable:
+            return None
+        return context if context is not None and context.owner in (None, owner) else None
+
+    def _forget_pending(self, conversation_id: str | None, task: asyncio.Task[bool]) -> None:
+        if conversation_id is not None and self._pending.get(conversation_id) is task:
+            del self._pending[conversation_id]
+
+    async def wait(self) -> None:
+        """Wait for the turns being stored now (shutdown, tests)."""
+        await asyncio.gather(*self._pending.values(), return_exceptions=True)
+
     async def read(self, conversation_id: str, *, owner: str) -> ConversationContext:
         """``GET /conversations/{id}``: its turns, or ConversationNotFound (also when the
         conversation belongs to another key: its existence is not revealed)."""
@@ -127,7 +181,13 @@ class ConversationMemory:
         log.info("conversation_deleted", conversation_id=conversation_id)
 
     async def aclose(self) -> None:
-        """Stop background summaries, then close the store (the app's shutdown)."""
+        """Finish storing turns, stop background summaries, then close the store."""
+        await self.wait()
         if self.refresher is not None:
             await self.refresher.aclose()
         await self.store.aclose()
+
+
+def _entities(question: str) -> dict[str, str]:
+    order_id = find_order_id(question[:400])
+    return {"order_id": order_id} if order_id else {}

@@ -7,7 +7,7 @@ there too (a later issue).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from service.errors import ConversationBusy
@@ -19,27 +19,50 @@ class TurnLocks:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
-    @asynccontextmanager
-    async def hold(self, conversation_id: str | None) -> AsyncIterator[None]:
-        """Hold the conversation's turn; raise ConversationBusy after waiting ``wait_s``."""
+    async def acquire(self, conversation_id: str | None) -> Callable[[], None]:
+        """Hold the conversation's turn until the returned release is called (idempotent);
+        raise ConversationBusy after waiting ``wait_s``. For a turn that outlives the handler
+        that started it (a stream)."""
         if conversation_id is None:
-            yield
-            return
+            return _nothing
         lock = self._locks.setdefault(conversation_id, asyncio.Lock())
         self._users[conversation_id] = self._users.get(conversation_id, 0) + 1
         try:
-            try:
-                await asyncio.wait_for(lock.acquire(), self.wait_s)
-            except TimeoutError:
-                raise ConversationBusy() from None
-            try:
-                yield
-            finally:
+            await asyncio.wait_for(lock.acquire(), self.wait_s)
+        except TimeoutError:
+            self._leave(conversation_id)
+            raise ConversationBusy() from None
+        except BaseException:
+            self._leave(conversation_id)
+            raise
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
                 lock.release()
+                self._leave(conversation_id)
+
+        return release
+
+    @asynccontextmanager
+    async def hold(self, conversation_id: str | None) -> AsyncIterator[None]:
+        """Hold the conversation's turn for the block."""
+        release = await self.acquire(conversation_id)
+        try:
+            yield
         finally:
-            self._users[conversation_id] -= 1
-            if not self._users[conversation_id]:  # nobody holds or waits: forget the lock
-                del self._users[conversation_id], self._locks[conversation_id]
+            release()
+
+    def _leave(self, conversation_id: str) -> None:
+        self._users[conversation_id] -= 1
+        if not self._users[conversation_id]:  # nobody holds or waits: forget the lock
+            del self._users[conversation_id], self._locks[conversation_id]
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+def _nothing() -> None:
+    return None

@@ -1,7 +1,9 @@
-"""Routing: a pure decision from request features to one route, with its reason.
+"""The route step, and the pure decision behind it: request features to a route and its reason.
 
 ``choose_route`` is deliberately free of I/O and settings objects so it can be table-tested;
-``extract_features`` turns a question and its evidence into those features.
+``extract_features`` turns a question and its evidence into those features; ``route_question``
+is the plan's step: it routes with the configured router, and holds the two routing fallbacks
+(no evidence: a person; a router that fails: the strong model).
 
 Between the refusal threshold and the confident one, or when the best two entries are too close
 to call, the router does not guess: with ``clarify_unsure`` (the embedded default) it asks the
@@ -15,10 +17,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from rag.retriever import Evidence
+from service.errors import ServiceError
 from service.pipeline.off_topic import is_off_topic_request
+from service.resilience.degrade import Fallback
 from service.tools.order_number import find_order_id
+
+if TYPE_CHECKING:
+    from service.pipeline.context import AskContext
+    from service.pipeline.conversation import ConversationTurn
+    from service.pipeline.retrieve import Retrieval
+    from service.pipeline.tool import ToolResult
 
 
 class Route(StrEnum):
@@ -168,3 +179,47 @@ def unsure_reason(features: RouteFeatures, thresholds: RouteThresholds) -> str |
     if features.margin < thresholds.faq_min_margin:
         return "close_candidates"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    decision: RouteDecision
+    fallback: Fallback | None = None
+    """``router->hard`` when the router failed."""
+
+
+async def route_question(
+    turn: ConversationTurn,
+    *,
+    retrieval: Retrieval,
+    tools: ToolResult,
+    conservative: bool,
+    context: AskContext,
+) -> Routing:
+    """Step: the route for this turn (``tools`` is unused by today's router, kept for it)."""
+    del tools
+    features = extract_features(
+        turn.standalone_question,
+        retrieval.evidence,
+        turn=turn.number,
+        conservative=conservative,
+    )
+    with context.span("beacon.route") as span:
+        routing = _decide(features, retrieval, context)
+        span.set_attribute("beacon.route", routing.decision.route.value)
+        span.set_attribute("beacon.route.reason", routing.decision.reason)
+        span.set_attribute("beacon.route.top_score", features.top_score)
+        span.set_attribute("beacon.route.margin", features.margin)
+    return routing
+
+
+def _decide(features: RouteFeatures, retrieval: Retrieval, context: AskContext) -> Routing:
+    if retrieval.failed:
+        return Routing(RouteDecision(Route.RISKY, "retrieval_failed", features))
+    try:
+        return Routing(context.services.router(features, context.services.config.thresholds))
+    except ServiceError as error:
+        # An unusable routing decision: the strong model can answer whatever the cheap one
+        # could, and the generation fallback chain still stands behind it.
+        fallback = Fallback.after(error, source="router", target="hard")
+        return Routing(RouteDecision(Route.HARD, "router_fallback", features), fallback)

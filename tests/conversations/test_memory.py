@@ -17,8 +17,11 @@ from service.conversations.store import ConversationStoreUnavailable
 from service.conversations.turn import ConversationContext, Summary, Turn
 from service.conversations.turn_lock import TurnLocks
 from service.errors import ConversationBusy, ConversationNotFound, ProviderTimeout
+from service.pipeline.redact import load_redaction_policy
 from service.providers.base import GenerationRequest, Usage
 from tests.conversations.factories import context, title_of, turn
+
+POLICY = load_redaction_policy()
 
 
 class BrokenStore:
@@ -70,12 +73,14 @@ class ScriptedProvider:
 
 def memory(tmp_path: Path, **kwargs: object) -> ConversationMemory:
     store = SqliteConversationStore(tmp_path / "c.sqlite")
-    return ConversationMemory(store=store, title_of=title_of, **kwargs)  # type: ignore[arg-type]
+    return ConversationMemory(  # type: ignore[arg-type]
+        store=store, title_of=title_of, policy=POLICY, **kwargs
+    )
 
 
 def test_an_unavailable_store_degrades_to_stateless(tmp_path: Path) -> None:
     """Load and record report degraded instead of failing the request."""
-    conversations = ConversationMemory(store=BrokenStore(), title_of=title_of)
+    conversations = ConversationMemory(store=BrokenStore(), title_of=title_of, policy=POLICY)
 
     async def scenario() -> None:
         loaded = await conversations.load("c-1", owner="anonymous")
@@ -174,7 +179,9 @@ def test_condenser_falls_back_to_the_rules(provider: ScriptedProvider) -> None:
     condenser = ModelCondenser(
         provider=provider, model="m", prompts=load_prompts(), timeout_s=0.05, budget_tokens=200
     )
-    conversations = ConversationMemory(store=BrokenStore(), title_of=title_of, condenser=condenser)
+    conversations = ConversationMemory(
+        store=BrokenStore(), title_of=title_of, policy=POLICY, condenser=condenser
+    )
     result = asyncio.run(
         conversations.contextualise(
             "how long does that take?", context(turn()), lang="en", usage=Usage()
@@ -189,7 +196,9 @@ def test_condenser_uses_the_models_question_and_reports_usage() -> None:
     condenser = ModelCondenser(
         provider=provider, model="m", prompts=load_prompts(), timeout_s=1.0, budget_tokens=200
     )
-    conversations = ConversationMemory(store=BrokenStore(), title_of=title_of, condenser=condenser)
+    conversations = ConversationMemory(
+        store=BrokenStore(), title_of=title_of, policy=POLICY, condenser=condenser
+    )
     usage = Usage()
     result = asyncio.run(
         conversations.contextualise("how long?", context(turn()), lang="en", usage=usage)
@@ -216,7 +225,9 @@ def test_summary_is_refreshed_in_the_background_and_redacted(tmp_path: Path) -> 
         policy=load_redaction_policy(),
         after_messages=6,
     )
-    conversations = ConversationMemory(store=store, title_of=title_of, refresher=refresher)
+    conversations = ConversationMemory(
+        store=store, title_of=title_of, policy=POLICY, refresher=refresher
+    )
 
     async def scenario() -> str:
         loaded: ConversationContext | None = None
