@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,11 +72,9 @@ class ScriptedProvider:
         return None
 
 
-def memory(tmp_path: Path, **kwargs: object) -> ConversationMemory:
+def memory(tmp_path: Path, **kwargs: Any) -> ConversationMemory:
     store = SqliteConversationStore(tmp_path / "c.sqlite")
-    return ConversationMemory(  # type: ignore[arg-type]
-        store=store, title_of=title_of, policy=POLICY, **kwargs
-    )
+    return ConversationMemory(store=store, title_of=title_of, policy=POLICY, **kwargs)
 
 
 def test_an_unavailable_store_degrades_to_stateless(tmp_path: Path) -> None:
