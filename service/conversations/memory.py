@@ -8,6 +8,7 @@ down) yields ``degraded=True`` and the answer goes on without history; nothing e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from service.tools.order_number import find_order_id
 if TYPE_CHECKING:
     from service.pipeline.conversation import FinishedTurn
 
+SETTLE_S = 1.0
 STORED_OUTCOMES = frozenset({"ok", "refused", "handoff"})  # answers the customer saw in full
 
 log = structlog.get_logger("beacon.conversations")
@@ -64,12 +66,21 @@ class ConversationMemory:
         self.condenser = condenser
         self.refresher = refresher
         self.on_forget = on_forget
-        self._pending: dict[str, asyncio.Task[bool]] = {}
+        self._tasks: set[asyncio.Task[bool]] = set()
+        # Per conversation, the turn being answered: resolved once that turn is stored. The
+        # next turn reads the store only then (the accounting may call the hook after the
+        # answer's lock is released); a turn that ended without an answer holds it SETTLE_S.
+        self._settled: dict[str, asyncio.Future[None]] = {}
 
     async def load(self, conversation_id: str | None, *, owner: str) -> LoadedContext:
         """The conversation so far; another owner's conversation reads as a new one."""
         if conversation_id is None:
             return LoadedContext(None)
+        previous = self._settled.get(conversation_id)
+        if previous is not None and not previous.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(previous), SETTLE_S)
+        self._settled[conversation_id] = asyncio.get_running_loop().create_future()
         try:
             context = await self.store.load(conversation_id)
         except ConversationStoreUnavailable as exc:
@@ -121,8 +132,9 @@ class ConversationMemory:
         if finished.conversation_id is None or finished.outcome not in STORED_OUTCOMES:
             return
         task = asyncio.get_running_loop().create_task(self._store_finished(finished))
-        self._pending[finished.conversation_id] = task
-        task.add_done_callback(lambda _: self._forget_pending(finished.conversation_id, task))
+        self._tasks.add(task)
+        conversation_id = finished.conversation_id
+        task.add_done_callback(lambda done: self._settle(done, conversation_id))
 
     async def _store_finished(self, finished: FinishedTurn) -> bool:
         assert finished.conversation_id is not None
@@ -149,13 +161,15 @@ class ConversationMemory:
             return None
         return context if context is not None and context.owner in (None, owner) else None
 
-    def _forget_pending(self, conversation_id: str | None, task: asyncio.Task[bool]) -> None:
-        if conversation_id is not None and self._pending.get(conversation_id) is task:
-            del self._pending[conversation_id]
+    def _settle(self, task: asyncio.Task[bool], conversation_id: str) -> None:
+        self._tasks.discard(task)
+        settled = self._settled.pop(conversation_id, None)
+        if settled is not None and not settled.done():
+            settled.set_result(None)
 
     async def wait(self) -> None:
         """Wait for the turns being stored now (shutdown, tests)."""
-        await asyncio.gather(*self._pending.values(), return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def read(self, conversation_id: str, *, owner: str) -> ConversationContext:
         """``GET /conversations/{id}``: its turns, or ConversationNotFound (also when the
