@@ -139,27 +139,31 @@ def test_record_keeps_an_extractive_summary(tmp_path: Path) -> None:
 
 def test_second_turn_waits_for_the_first_then_409_after_the_wait() -> None:
     """Turns of one conversation are serialised; a turn that waits too long is refused."""
-    locks = TurnLocks(wait_s=0.05)
+    patient, impatient = TurnLocks(wait_s=30.0), TurnLocks(wait_s=0.01)
     order: list[str] = []
+    first_in = asyncio.Event()
 
     async def first() -> None:
-        async with locks.hold("c-1"):
+        async with patient.hold("c-1"):
             order.append("first-in")
+            first_in.set()
             await asyncio.sleep(0.01)
             order.append("first-out")
 
     async def second() -> None:
-        async with locks.hold("c-1"):
+        await first_in.wait()
+        async with patient.hold("c-1"):
             order.append("second-in")
 
     async def scenario() -> None:
         await asyncio.gather(first(), second())
         assert order == ["first-in", "first-out", "second-in"]
-        async with locks.hold("c-1"):
-            with pytest.raises(ConversationBusy):
-                async with locks.hold("c-1"):
-                    pass
-        assert len(locks) == 0  # idle conversations hold no lock
+        release = await impatient.acquire("c-1")
+        with pytest.raises(ConversationBusy):
+            await impatient.acquire("c-1")
+        release()
+        release()  # idempotent
+        assert len(patient) == 0 and len(impatient) == 0  # idle conversations hold no lock
 
     asyncio.run(scenario())
 
