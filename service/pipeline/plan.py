@@ -18,7 +18,7 @@ byte is sent (the same status, code and headers in SSE and JSON mode).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.language import Lang, detect_language
 from rag.retriever import Evidence
@@ -29,7 +29,7 @@ from service.pipeline.context import AskContext
 from service.pipeline.conversation import ConversationTurn, load_conversation
 from service.pipeline.guard import GuardAction, GuardVerdict, screen_question
 from service.pipeline.retrieve import Retrieval, retrieve_evidence
-from service.pipeline.route import Routing, route_question
+from service.pipeline.route import Routing, extract_features, route_question, unsure_reason
 from service.pipeline.tool import ToolResult, call_tools
 from service.providers.base import GenerationRequest
 from service.providers.faq import FAQ_MODEL
@@ -111,6 +111,14 @@ async def _plan_admitted(
     turn = await load_conversation(ask, context)
     query = normalized if turn.standalone_question == ask.question else turn.standalone_question
     retrieval = await retrieve_evidence(query, context)
+    if query != normalized and _unsure(query, retrieval, context):
+        # "好的，那怎么取消订单？" points back in form only: its own words may be enough.
+        own = await retrieve_evidence(normalized, context)
+        if not own.failed and not _unsure(ask.question, own, context):
+            retrieval, turn = (
+                own,
+                replace(turn, standalone_question=ask.question, reason="as_asked"),
+            )
     tools = await call_tools(turn.standalone_question, lang, retrieval, context)
     routing = await route_question(
         turn,
@@ -192,6 +200,12 @@ def _assemble(
         if asked is None
         else Clarification(asked.question, tuple((s.id, s.title) for s in asked.suggestions)),
     )
+
+
+def _unsure(question: str, retrieval: Retrieval, context: AskContext) -> bool:
+    """The best entry is not a confident match for ``question`` (see ``unsure_reason``)."""
+    features = extract_features(question, retrieval.evidence)
+    return unsure_reason(features, context.services.config.thresholds) is not None
 
 
 def _language(question: str, locale: str | None) -> Lang:

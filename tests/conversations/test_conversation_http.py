@@ -149,3 +149,11 @@ def test_turns_arriving_together_are_serialised(beacon: AppHandle) -> None:
         body = client.get("/conversations/conv-race").json()
     assert body["turn_count"] == 3
     assert sorted(t["question"] for t in body["turns"][1:]) == sorted(questions)
+
+
+def test_a_follow_up_with_its_own_topic_keeps_its_own_words(beacon: AppHandle) -> None:
+    """A question like "好的，那怎么取消订单？" starts like a follow-up, but when the rewrite
+    is unsure and its own words are a confident match, they are answered as asked."""
+    turn(beacon, "怎么查看订单物流？", "conv-own")
+    events = turn(beacon, "好的，那怎么取消订单？", "conv-own")
+    assert first_citation(events) == "order-cancel" and "context" not in events[0].data
