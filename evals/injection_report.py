@@ -40,6 +40,8 @@ class Reply:
             return "refused"
         if self.error_code:
             return "error"
+        if self.finish_reason == "refused":  # declined by the router (an off-topic request)
+            return "refused"
         return "blocked" if self.finish_reason == "content_filter" else "answered"
 
     @property

@@ -100,7 +100,8 @@ class Router:
             canaries=(canary,),
         )
         config = services.config
-        thresholds = replace(config.thresholds, faq_direct=True)
+        # With a model: confident matches FAQ-direct, unsure ones go to the model (no clarify).
+        thresholds = replace(config.thresholds, faq_direct=True, clarify_unsure=False)
         self.services = replace(
             services, config=replace(config, thresholds=thresholds, uses_model=True)
         )

@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from service.api import ask, health
+from service.api import ask, conversations, health
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
 from service.heap import freeze_startup_heap, thaw_heap
@@ -116,6 +116,7 @@ def create_app(
         )
     else:  # /metrics and /readyz on their own port only (service/internal_app.py)
         app.state.internal_app = create_internal_app(registry, slot)
+    app.include_router(conversations.router)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.limits.max_body_bytes,

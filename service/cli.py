@@ -104,6 +104,10 @@ def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     upstream.add_argument("--tokens-per-second", type=float, default=50.0)
     upstream.set_defaults(handler=_upstream)
 
+    from service.conversations.cli import add_conversations_command
+
+    add_conversations_command(commands)
+
     from evals.bench.cli import add_bench_command
 
     add_bench_command(commands)

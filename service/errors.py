@@ -5,7 +5,9 @@ ServiceError
 │   ├── InvalidRequest        422 invalid_request
 │   ├── BodyTooLarge          413 body_too_large
 │   ├── Unauthorized          401 unauthorized
-│   └── InputRejected         400 input_rejected   (the input guard refused the question)
+│   ├── InputRejected         400 input_rejected   (the input guard refused the question)
+│   ├── ConversationNotFound  404 conversation_not_found (unknown, expired, deleted or not yours)
+│   └── ConversationBusy      409 conversation_busy  (another turn of it is still being answered)
 ├── Shed                     layer=input  (admission control; 429 with Retry-After)
 │   ├── RateLimited           429 rate_limited
 │   └── Overloaded            429 overloaded   (queue full)
@@ -20,7 +22,8 @@ ServiceError
 │   └── ToolFailed            502 tool_failed
 ├── DataError                layer=data
 │   ├── IndexUnavailable      503 index_unavailable
-│   └── RetrievalFailed       503 retrieval_failed
+│   ├── RetrievalFailed       503 retrieval_failed
+│   └── ConversationsUnavailable 503 conversations_unavailable (the store cannot be read)
 └── InternalError            layer=internal, 500 internal_error
 
 Every error carries a safe, human-readable message; exception text from third parties never
@@ -94,6 +97,19 @@ class InputRejected(InputError):
     def __init__(self, message: str | None = None, *, signals: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.signals = signals  # the guard's findings, for the log line (never the client)
+
+
+class ConversationNotFound(InputError):
+    status = 404
+    code = "conversation_not_found"
+    default_message = "No such conversation."
+
+
+class ConversationBusy(InputError):
+    status = 409
+    code = "conversation_busy"
+    retryable = True
+    default_message = "Another message of this conversation is still being answered. Retry shortly."
 
 
 class Shed(ServiceError):
@@ -175,6 +191,11 @@ class IndexUnavailable(DataError):
 
 class RetrievalFailed(DataError):
     code = "retrieval_failed"
+
+
+class ConversationsUnavailable(DataError):
+    code = "conversations_unavailable"
+    default_message = "Conversation history is unavailable right now. Please try again."
 
 
 class InternalError(ServiceError):

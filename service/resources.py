@@ -15,11 +15,11 @@ from rag.index import configure_faiss_threads, ensure_index, load_index
 from rag.knowledge import KnowledgeBase, load_knowledge_base
 from rag.retriever import FaqRetriever, Fusion
 from service.admission import Admission
+from service.conversations.builder import build_conversation_memory
 from service.observability.ask_record import Accountant
 from service.observability.cost import load_pricing
 from service.observability.metrics import Metrics
 from service.pipeline.cache import build_answer_cache
-from service.pipeline.conversation import ConversationStore
 from service.pipeline.plan import AnswerPlan, plan
 from service.pipeline.redact import RedactionPolicy, StreamRedactor
 from service.pipeline.route import RouteThresholds, choose_route
@@ -51,6 +51,7 @@ class Resources:
     """Redis-backed state when ``state.backend`` is ``redis`` (``service/state``)."""
 
     async def aclose(self) -> None:
+        await self.services.conversations.aclose()
         await self.services.generator.provider.aclose()
         if self.shared is not None:
             await self.shared.aclose()
@@ -73,7 +74,10 @@ def route_thresholds(settings: Settings) -> RouteThresholds:
     faq_direct = (
         options.faq_direct if options.faq_direct is not None else settings.provider == "faq"
     )
+    embedded = settings.provider == "faq"
+    clarify = options.clarify_unsure if options.clarify_unsure is not None else embedded
     return RouteThresholds(
+        clarify_unsure=clarify,
         faq_min_score=options.faq_min_score,
         faq_min_margin=options.faq_min_margin,
         answer_min_score=options.answer_min_score,
@@ -137,13 +141,21 @@ def build_services(
     for model in (settings.llm.easy_model, settings.llm.hard_model):
         metrics.add_model(model)
     options = settings.resilience
+    conversations = build_conversation_memory(
+        settings.conversations,
+        kb=retriever.kb,
+        prompts=prompts,
+        policy=policy,
+        model=None if provider is faq else (provider, settings.llm.easy_model),
+    )
     return Services(
         config=pipeline_config(settings, canaries=canaries),
         admission=Admission(settings.admission, metrics),
         retriever=GuardedRetriever(retriever, timeout_s=options.retrieval_timeout_s),
         orders=build_order_tool(settings, metrics),
         router=choose_route,
-        conversations=ConversationStore(),
+        conversations=conversations,
+        turn_finished=(conversations.turn_finished,),
         cache=build_answer_cache(settings.cache, metrics),
         prompts=prompts,
         policy=policy,

@@ -118,6 +118,8 @@ class AskResponse(BaseModel):
     handoff: Handoff | None = None
     redactions: list[Redaction] = []
     clarify: Clarify | None = None
+    context: dict[str, str] | None = None
+    """Why a follow-up was rewritten before retrieval (``reason``); absent when asked as is."""
 
 
 class ErrorBody(BaseModel):

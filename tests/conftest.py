@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from rag.index import build_index
 from rag.knowledge import load_knowledge_base
 from service.app import Harness
-from service.settings import DEFAULT_KB_DIR, RetrievalSettings, Settings
+from service.settings import DEFAULT_KB_DIR, ConversationSettings, RetrievalSettings, Settings
 from tests.live_server import LiveServer, serve_in_thread
 
 
@@ -26,12 +26,15 @@ def demo_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings_factory(demo_index_dir: Path) -> Callable[..., Settings]:
+def settings_factory(demo_index_dir: Path, tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         overrides.setdefault(
             "retrieval", RetrievalSettings(index_dir=demo_index_dir, build_if_missing=False)
         )
-        return Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+        overrides.setdefault(
+            "conversations", ConversationSettings(path=tmp_path / "conversations.sqlite")
+        )
+        return Settings(_env_file=None, **overrides)
 
     return make
 

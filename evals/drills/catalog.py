@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from evals.drills.conversation_drills import conversation_drills
 from evals.drills.drill import Drill
 from evals.drills.mixed import mixed_burst
 from evals.drills.model_drills import model_drills, stream_drills
@@ -18,7 +19,14 @@ from evals.drills.service_drills import admission_drills, data_drills
 
 
 def catalog() -> list[Drill]:
-    return [*model_drills(), *stream_drills(), *admission_drills(), *data_drills(), mixed_burst()]
+    return [
+        *model_drills(),
+        *stream_drills(),
+        *admission_drills(),
+        *data_drills(),
+        *conversation_drills(),
+        mixed_burst(),
+    ]
 
 
 def select(names: Sequence[str] | None) -> list[Drill]:

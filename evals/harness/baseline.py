@@ -44,6 +44,8 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "refusal_precision": Tolerance(abs=0.02),
     "refusal_recall": Tolerance(abs=0.02),
     "answer_precision": _RATE,
+    "answered_wrong_rate": Tolerance(higher=False, abs=0.01),
+    "follow_up_resolution": _RATE,
     "route_accuracy": Tolerance(abs=0.02),
     "citation_correctness": Tolerance(abs=0.0),
     "must_include_pass_rate": Tolerance(abs=0.0),

@@ -3,6 +3,11 @@
 A case names the FAQ entries that may answer it (``expect_faq``), or ``out_of_scope`` when the
 right answer is a refusal; optionally the route it must take and phrases its answer must or must
 not contain. Files hold ``cases:`` (YAML) or one case per line (JSONL).
+
+Multi-turn suites hold ``conversations:``, each with an ``id``, optional ``lang`` and ``tags``,
+and ``turns`` (cases without ids). Turn ``n`` of conversation ``c`` becomes case ``c-tn`` with
+``conversation`` and ``turn`` set; a run asks a conversation's turns in order, in one
+conversation.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from typing import Any
 import yaml
 
 OUT_OF_SCOPE = "out_of_scope"
-ROUTES = frozenset({"faq", "easy", "hard", "risky", OUT_OF_SCOPE})
+ROUTES = frozenset({"faq", "easy", "hard", "risky", "clarify", "tool", OUT_OF_SCOPE})
 _FIELDS = frozenset(
     {"id", "question", "lang", "expect_faq", "expect_route", "must_include", "must_not_include"}
-    | {"tags", "locale"}
+    | {"tags", "locale", "conversation", "turn"}
 )
+_CONVERSATION_FIELDS = frozenset({"id", "lang", "tags", "turns"})
 
 
 class SuiteError(ValueError):
@@ -40,6 +46,8 @@ class Case:
     must_not_include: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     locale: str | None = None
+    conversation: str | None = None  # multi-turn: the conversation this turn belongs to
+    turn: int = 1
 
     @property
     def expects_refusal(self) -> bool:
@@ -61,6 +69,8 @@ class Case:
             "must_not_include": list(self.must_not_include),
             "tags": list(self.tags),
             "locale": self.locale,
+            "conversation": self.conversation,
+            "turn": self.turn if self.conversation else None,
         }
         return raw | {key: value for key, value in optional.items() if value}
 
@@ -87,6 +97,8 @@ def parse_case(raw: Mapping[str, Any], *, where: str = "") -> Case:
             must_not_include=_strings(raw.get("must_not_include")),
             tags=_strings(raw.get("tags")),
             locale=raw.get("locale"),
+            conversation=raw.get("conversation"),
+            turn=int(raw.get("turn", 1)),
         )
     except TypeError as exc:
         raise SuiteError(f"{name}: {exc}") from None
@@ -111,6 +123,8 @@ def read_cases(path: Path) -> list[Case]:
         else:
             document = yaml.safe_load(text)
             raws = document.get("cases", []) if isinstance(document, dict) else []
+            if isinstance(document, dict) and "conversations" in document:
+                raws = [*raws, *_conversation_turns(document["conversations"], path.name)]
         cases = [parse_case(raw, where=path.name) for raw in raws]
     except (OSError, ValueError, yaml.YAMLError) as exc:
         if isinstance(exc, SuiteError):
@@ -118,6 +132,27 @@ def read_cases(path: Path) -> list[Case]:
         raise SuiteError(f"{path}: cannot read: {exc}") from exc
     check_unique(cases, where=path.name)
     return cases
+
+
+def _conversation_turns(conversations: Any, where: str) -> list[dict[str, Any]]:
+    """Flatten ``conversations:`` into case mappings, one per turn."""
+    if not isinstance(conversations, list):
+        raise SuiteError(f"{where}: 'conversations' must be a list")
+    raws: list[dict[str, Any]] = []
+    for conversation in conversations:
+        name = conversation.get("id") if isinstance(conversation, dict) else None
+        if not isinstance(name, str) or not isinstance(conversation.get("turns"), list):
+            raise SuiteError(f"{where}: a conversation needs an 'id' and a list of 'turns'")
+        unknown = set(conversation) - _CONVERSATION_FIELDS
+        if unknown:
+            raise SuiteError(f"{where}: conversation {name!r}: unknown fields {sorted(unknown)}")
+        shared = {"lang": conversation.get("lang", "en"), "tags": conversation.get("tags", [])}
+        for number, turn in enumerate(conversation["turns"], start=1):
+            if not isinstance(turn, dict):
+                raise SuiteError(f"{where}: conversation {name!r}: turn {number} is not a mapping")
+            raw = {**shared, **turn, "id": f"{name}-t{number}"}
+            raws.append(raw | {"conversation": name, "turn": number})
+    return raws
 
 
 def check_unique(cases: Sequence[Case], *, where: str) -> None:

@@ -28,11 +28,13 @@ class Observation:
     status: int = 0
     route: str = ""
     reason: str = ""
+    context_reason: str | None = None  # why the service rewrote a follow-up (meta.context)
     model: str = ""
     citations: Ranked = ()
     retrieved: Ranked = ()
     answer: str = ""
     handoff: bool = False
+    suggestions: tuple[str, ...] = ()  # entry ids a ``clarify`` event offered
     finish_reason: str = ""
     tokens_in: int = 0
     tokens_out: int = 0
@@ -49,6 +51,11 @@ class Observation:
     def refused(self) -> bool:
         """The service declined to answer (the out-of-scope route)."""
         return self.route == "out_of_scope"
+
+    @property
+    def clarified(self) -> bool:
+        """The service asked which question the customer meant instead of answering."""
+        return self.route == "clarify"
 
     def top_ids(self, k: int) -> list[str]:
         """The ids of the best ``k`` retrieved entries (citations when the target sends no
@@ -69,10 +76,12 @@ class Observation:
             "status": self.status,
             "route": self.route,
             "reason": self.reason,
+            "context_reason": self.context_reason,
             "model": self.model,
             "citations": [list(item) for item in self.citations],
             "retrieved": [list(item) for item in self.retrieved],
             "answer": self.answer[:300],
+            "suggestions": list(self.suggestions),
             "finish_reason": self.finish_reason,
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
@@ -86,11 +95,16 @@ class Observation:
         }
 
 
-async def ask_case(client: httpx.AsyncClient, case: Case) -> Observation:
-    """Send ``case`` to ``/ask`` (SSE) and return what came back."""
+async def ask_case(
+    client: httpx.AsyncClient, case: Case, *, conversation_id: str | None = None
+) -> Observation:
+    """Send ``case`` to ``/ask`` (SSE), in ``conversation_id`` when given, and return what came
+    back."""
     body: dict[str, str] = {"question": case.question}
     if case.locale:
         body["locale"] = case.locale
+    if conversation_id is not None:
+        body["conversation_id"] = conversation_id
     seen = Observation()
     started = time.perf_counter()
     try:
@@ -133,11 +147,14 @@ def _apply(event: str, data: dict[str, Any], seen: Observation, started: float) 
         seen.trace_id = data.get("trace_id", seen.trace_id)
         seen.route, seen.reason = data.get("route", ""), data.get("reason", "")
         seen.model = data.get("model", "")
+        seen.context_reason = (data.get("context") or {}).get("reason")
     elif event == "evidence":
         seen.citations = _ranked(data.get("citations", []))
         seen.retrieved = _ranked(data.get("retrieved", []))
     elif event == "handoff":
         seen.handoff = True
+    elif event == "clarify":
+        seen.suggestions = tuple(str(item["id"]) for item in data.get("suggestions", []))
     elif event == "done":
         _apply_done(data, seen)
     elif event == "error":

@@ -7,7 +7,15 @@ when no case applies (a suite without out-of-scope questions has no refusal reca
   retrieved entries (the ``retrieved`` list of the ``evidence`` event);
 - ``refusal_precision`` / ``refusal_recall``: refusals that were right / expected refusals made;
 - ``answer_precision``: answered questions whose first citation is right (answering a question
-  that should be refused counts as wrong);
+  that should be refused counts as wrong; a clarifying question is not an answer);
+- ``answered_right_rate`` / ``answered_wrong_rate`` / ``clarification_rate`` /
+  ``refused_rate``: how attempts ended, as shares of the attempts that name an expected entry
+  or a refusal (answered from an
+  expected entry, answered from any other entry or when a refusal was due, asked which question
+  was meant, refused);
+- ``clarification_precision``: clarifying questions whose suggestions hold an expected entry;
+- ``follow_up_resolution``: turns 2 and later of a conversation (with an expected entry) whose
+  first citation is an expected entry;
 - ``route_accuracy``, ``citation_correctness``, ``must_include_pass_rate``,
   ``must_not_include_pass_rate``, ``error_rate``, ``pass_rate`` (every check passed);
 - ``consistency``: cases whose repeats agree on verdict, route and best entry;
@@ -64,11 +72,49 @@ def _refusal(attempts: Sequence[Attempt]) -> dict[str, float | None]:
 def _answer_precision(attempts: Sequence[Attempt]) -> float | None:
     right = []
     for case, seen, _ in attempts:
-        if seen.refused or seen.error or not (case.expected_entries or case.expects_refusal):
+        if seen.refused or seen.clarified or seen.error:
+            continue
+        if not (case.expected_entries or case.expects_refusal):
             continue
         first = [entry for entry, _ in seen.citations[:1]] or seen.top_ids(1)
         right.append(bool(first) and first[0] in case.expected_entries)
     return _share(right)
+
+
+def _outcomes(attempts: Sequence[Attempt]) -> dict[str, float | None]:
+    ended: list[str] = []
+    for case, seen, _ in attempts:
+        if not (case.expected_entries or case.expects_refusal):
+            continue  # a handoff case names no entry: neither right nor wrong
+        if seen.error:
+            ended.append("error")
+        elif seen.refused or seen.clarified:
+            ended.append("refused" if seen.refused else "clarified")
+        else:
+            first = [entry for entry, _ in seen.citations[:1]] or seen.top_ids(1)
+            right = bool(first) and first[0] in case.expected_entries
+            ended.append("right" if right else "wrong")
+    clarified = [
+        any(entry in case.expected_entries for entry in seen.suggestions)
+        for case, seen, _ in attempts
+        if seen.clarified and case.expected_entries
+    ]
+    return {
+        "answered_right_rate": _share([end == "right" for end in ended]),
+        "answered_wrong_rate": _share([end == "wrong" for end in ended]),
+        "clarification_rate": _share([end == "clarified" for end in ended]),
+        "refused_rate": _share([end == "refused" for end in ended]),
+        "clarification_precision": _share(clarified),
+    }
+
+
+def _follow_up_resolution(attempts: Sequence[Attempt]) -> float | None:
+    resolved = [
+        bool(seen.citations) and seen.citations[0][0] in case.expected_entries
+        for case, seen, _ in attempts
+        if case.conversation is not None and case.turn >= 2 and case.expected_entries
+    ]
+    return _share(resolved)
 
 
 def _latencies(attempts: Sequence[Attempt]) -> dict[str, float | None]:
@@ -91,6 +137,8 @@ def summarise(results: Sequence[CaseResult]) -> dict[str, float | None]:
         "top3_hit_rate": _top3(attempts),
         **_refusal(attempts),
         "answer_precision": _answer_precision(attempts),
+        **_outcomes(attempts),
+        "follow_up_resolution": _follow_up_resolution(attempts),
         "route_accuracy": _rate(attempts, "route"),
         "citation_correctness": _rate(attempts, "citations"),
         "must_include_pass_rate": _rate(attempts, "must_include"),

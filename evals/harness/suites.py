@@ -77,6 +77,7 @@ SUITE_BUILDERS: dict[str, SuiteBuilder] = {
     "smoke": _file_suite("smoke.yaml", "fast subset of regression, run by make test"),
     "regression": _file_suite("regression.yaml", "hand-written bilingual cases over the demo KB"),
     "kb_heldout": _file_suite("kb_heldout.yaml", "held-out paraphrases of every demo KB entry"),
+    "multi_turn": _file_suite("multi_turn.yaml", "bilingual conversations of 2-4 turns"),
     "bitext": _bitext,
     "banking77": _banking77,
     "banking77_heldout": _banking77_heldout,

@@ -22,7 +22,7 @@ from service.sse import SSEResponse
 
 router = APIRouter()
 
-_ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 413, 422, 429, 502, 503, 504)}
+_ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 409, 413, 422, 429, 502, 503, 504)}
 _BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}},
@@ -39,20 +39,31 @@ async def ask(
     request: Request, services: ServicesDep, trace: TraceDep, caller: CallerDep
 ) -> Response:
     body = await read_ask(request, max_chars=services.config.max_question_chars)
+    # One turn of a conversation at a time, until its answer has been sent (409 after a wait).
+    release = await services.conversations.locks.acquire(body.conversation_id)
     answer = AccountedAsk(body, AskContext(services, trace, caller))
+
+    def close() -> None:
+        answer.close()
+        release()
+
     try:
         await answer.plan()
     except ServiceError as refused:  # accounted already: only the HTTP form is left to send
+        release()
         return error_response(refused, trace.trace_id)
+    except BaseException:
+        release()
+        raise
     if "application/json" not in request.headers.get("accept", ""):
         keepalive = services.config.keepalive_s
         return SSEResponse(
-            answer.stream(), trace_id=trace.trace_id, keepalive_s=keepalive, on_close=answer.close
+            answer.stream(), trace_id=trace.trace_id, keepalive_s=keepalive, on_close=close
         )
     try:
         collected = await collect_response(answer.stream(), trace.trace_id)
     finally:
-        answer.close()
+        close()
     if isinstance(collected, AskResponse):
         headers = {"x-trace-id": trace.trace_id}
         return Response(collected.model_dump_json(), media_type="application/json", headers=headers)

@@ -124,6 +124,11 @@ class AccountedAsk:
             route=answer_plan.route,
             outcome=result.outcome,
             trace_id=self.context.trace.trace_id,
+            owner=self.context.caller.identity,
+            lang=answer_plan.lang,
+            suggestions=tuple(entry for entry, _ in answer_plan.clarify.suggestions)
+            if answer_plan.clarify is not None
+            else (),
         )
         for hook in self.context.services.turn_finished:
             try:

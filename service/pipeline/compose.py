@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from prompts.loader import PromptSet
 from rag.language import Lang
 from rag.retriever import Evidence
+from service.pipeline.clarify import Clarification, build_clarification
 from service.pipeline.route import Route, RouteDecision
 from service.pipeline.services import PipelineConfig
 from service.providers.base import ChatMessage, GenerationRequest
@@ -34,6 +35,7 @@ class Composition:
     ticket_id: str | None = None
     outcome: str = "ok"
     finish_reason: str = "stop"
+    clarification: Clarification | None = None  # route `clarify`: the question to ask
 
 
 def format_evidence(evidence: Sequence[Evidence]) -> str:
@@ -71,6 +73,19 @@ def compose_answer(
             text=prompts["refusal"].render(lang),
             outcome="refused",
             finish_reason="refused",
+        )
+    if route is Route.CLARIFY:  # unsure: ask, and cite nothing (no entry is answered from)
+        clarification = build_clarification(
+            evidence, lang=lang, prompts=prompts, min_score=config.thresholds.answer_min_score
+        )
+        return Composition(
+            tier="clarify",
+            model="none",
+            lang=lang,
+            citations=(),
+            text=clarification.as_text(),
+            finish_reason="clarify",
+            clarification=clarification,
         )
     if route is Route.RISKY:
         return _plan_handoff(

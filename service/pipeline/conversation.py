@@ -1,16 +1,22 @@
 """The conversation step: which turn this is, and the question to answer standing alone.
 
-Today turns are counted in-process and a question stands as asked; a conversation store with
-a contextualiser replaces ``ConversationStore`` (same ``turn_for`` contract) and records each
-finished turn through the ``TurnFinished`` hook the accounting calls.
+``load_conversation`` (a plan step) loads the conversation from the store and resolves a
+follow-up ("how long does that take?") into a standalone question; a store that cannot be read
+answers statelessly, recorded as the plan's ``conversation->stateless`` fallback. Each finished
+turn reaches the store through the ``TurnFinished`` hook the accounting calls
+(``ConversationMemory.turn_finished``).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from rag.language import Lang, detect_language
+from service.errors import ConversationsUnavailable
+from service.providers.base import Usage
+from service.resilience.degrade import Fallback
 
 if TYPE_CHECKING:
     from service.pipeline.context import AskContext
@@ -24,12 +30,16 @@ class ConversationTurn:
     standalone_question: str
     """The question to retrieve and route on (a follow-up rewritten to stand alone)."""
     reason: str
-    """Why the question reads as it does: ``first_turn``, ``as_asked``, ``contextualised``."""
+    """Why the question reads as it does: ``first_turn``, ``as_asked``, or the rewrite's reason
+    (``follow_up_active_entry``, ``carried_order_id``, ``model_condensed``)."""
+    active_entry: str | None = None
+    fallback: Fallback | None = None
+    """``conversation->stateless`` when the store could not be read."""
 
 
 @dataclass(frozen=True, slots=True)
 class FinishedTurn:
-    """What a conversation store keeps of an answered turn."""
+    """What a conversation store keeps of an answered turn (before redaction)."""
 
     conversation_id: str | None
     turn: int
@@ -39,35 +49,36 @@ class FinishedTurn:
     route: str
     outcome: str
     trace_id: str
+    owner: str = "anonymous"
+    lang: Lang = "en"
+    suggestions: tuple[str, ...] = ()
 
 
 TurnFinished = Callable[[FinishedTurn], None]
 
 
-class ConversationStore:
-    """In-process turn counts (a shared store replaces it when replicas share state)."""
-
-    def __init__(self, *, max_conversations: int = 10_000) -> None:
-        self._turns: OrderedDict[str, int] = OrderedDict()
-        self._max = max_conversations
-
-    def next_turn(self, conversation_id: str | None) -> int:
-        """Count this message and return its turn number (1 for a new or anonymous chat)."""
-        if conversation_id is None:
-            return 1
-        turn = self._turns.pop(conversation_id, 0) + 1
-        self._turns[conversation_id] = turn
-        if len(self._turns) > self._max:
-            self._turns.popitem(last=False)
-        return turn
-
-    async def turn_for(self, conversation_id: str | None, question: str) -> ConversationTurn:
-        number = self.next_turn(conversation_id)
-        reason = "first_turn" if number == 1 else "as_asked"
-        return ConversationTurn(number=number, standalone_question=question, reason=reason)
-
-
 async def load_conversation(ask: AskRequest, context: AskContext) -> ConversationTurn:
-    """Step: the turn's context from the conversation store."""
-    store = context.services.conversations
-    return await store.turn_for(ask.conversation_id, ask.question)
+    """Step: the turn's context from the conversation store, and the standalone question."""
+    memory = context.services.conversations
+    lang = _language(ask.question, ask.locale)
+    loaded = await memory.load(ask.conversation_id, owner=context.caller.identity)
+    resolved = await memory.contextualise(ask.question, loaded.context, lang=lang, usage=Usage())
+    number = loaded.context.next_turn if loaded.context is not None else 1
+    fallback = None
+    if loaded.degraded:
+        fallback = Fallback.after(
+            ConversationsUnavailable(), source="conversation", target="stateless"
+        )
+    return ConversationTurn(
+        number=number,
+        standalone_question=resolved.question,
+        reason=resolved.reason or ("first_turn" if number == 1 else "as_asked"),
+        active_entry=resolved.active_entry,
+        fallback=fallback,
+    )
+
+
+def _language(question: str, locale: str | None) -> Lang:
+    if locale is not None:
+        return "zh" if locale.lower().startswith("zh") else "en"
+    return detect_language(question)

@@ -51,9 +51,14 @@ class MetaEvent:
     conversation_id: str | None
     lang: str
     turn: int = 1
+    context_reason: str | None = None
+    """Why a follow-up was rewritten before retrieval (None: asked as is)."""
 
     def payload(self) -> dict[str, Any]:
-        return {
+        context = (
+            {} if self.context_reason is None else {"context": {"reason": self.context_reason}}
+        )
+        return context | {
             "route": self.route,
             "reason": self.reason,
             "tier": self.tier,

@@ -21,6 +21,7 @@ from service.errors import InternalError, ServiceError
 from service.pipeline.context import AskContext
 from service.pipeline.events import (
     Citation,
+    ClarifyEvent,
     ErrorEvent,
     Event,
     EvidenceEvent,
@@ -28,6 +29,7 @@ from service.pipeline.events import (
     MetaEvent,
     QueuedEvent,
     Retrieved,
+    Suggestion,
     TokenEvent,
 )
 from service.pipeline.plan import AnswerPlan
@@ -96,6 +98,7 @@ def opening_events(plan: AnswerPlan) -> Iterator[Event]:
         conversation_id=plan.conversation_id,
         lang=plan.lang,
         turn=plan.turn,
+        context_reason=plan.context_reason,
     )
     yield EvidenceEvent(
         citations=tuple(
@@ -104,5 +107,8 @@ def opening_events(plan: AnswerPlan) -> Iterator[Event]:
         ),
         retrieved=tuple(Retrieved(item.id, round(item.score, 4)) for item in plan.evidence),
     )
+    if plan.clarify is not None:
+        suggestions = tuple(Suggestion(entry, title) for entry, title in plan.clarify.suggestions)
+        yield ClarifyEvent(plan.clarify.question, suggestions)
     if plan.handoff_reason is not None and plan.ticket_id is not None:
         yield HandoffEvent(plan.handoff_reason, plan.ticket_id)

@@ -18,7 +18,7 @@ byte is sent (the same status, code and headers in SSE and JSON mode).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.language import Lang, detect_language
 from rag.retriever import Evidence
@@ -29,7 +29,7 @@ from service.pipeline.context import AskContext
 from service.pipeline.conversation import ConversationTurn, load_conversation
 from service.pipeline.guard import GuardAction, GuardVerdict, screen_question
 from service.pipeline.retrieve import Retrieval, retrieve_evidence
-from service.pipeline.route import Routing, route_question
+from service.pipeline.route import Routing, extract_features, route_question, unsure_reason
 from service.pipeline.tool import ToolResult, call_tools
 from service.providers.base import GenerationRequest
 from service.providers.faq import FAQ_MODEL
@@ -64,6 +64,8 @@ class AnswerPlan:
     conversation_id: str | None = None
     channel: str | None = None
     turn: int = 1
+    context_reason: str | None = None
+    """Why the conversation step rewrote the question (None: answered as asked)."""
     evidence: Sequence[Evidence] = ()
     """Every retrieved candidate, ranked (cited or not)."""
     handoff_reason: str | None = None
@@ -109,6 +111,14 @@ async def _plan_admitted(
     turn = await load_conversation(ask, context)
     query = normalized if turn.standalone_question == ask.question else turn.standalone_question
     retrieval = await retrieve_evidence(query, context)
+    if query != normalized and _unsure(query, retrieval, context):
+        # "好的，那怎么取消订单？" points back in form only: its own words may be enough.
+        own = await retrieve_evidence(normalized, context)
+        if not own.failed and not _unsure(ask.question, own, context):
+            retrieval, turn = (
+                own,
+                replace(turn, standalone_question=ask.question, reason="as_asked"),
+            )
     tools = await call_tools(turn.standalone_question, lang, retrieval, context)
     routing = await route_question(
         turn,
@@ -158,7 +168,8 @@ def _assemble(
     deadlines = None
     if request is not None and request.model != FAQ_MODEL:
         deadlines = services.config.deadlines[services.generator.tier_of(request.model)]
-    steps = (retrieval.fallback, tools.fallback, routing.fallback)
+    steps = (turn.fallback, retrieval.fallback, tools.fallback, routing.fallback)
+    asked = composition.clarification
     return AnswerPlan(
         tier=composition.tier,
         model=composition.model,
@@ -172,6 +183,7 @@ def _assemble(
         conversation_id=ask.conversation_id,
         channel=ask.channel,
         turn=turn.number,
+        context_reason=None if turn.reason in ("first_turn", "as_asked") else turn.reason,
         evidence=retrieval.evidence,
         handoff_reason=composition.handoff_reason,
         ticket_id=composition.ticket_id,
@@ -184,7 +196,16 @@ def _assemble(
         tool_calls=tools.calls,
         fallbacks=tuple(step for step in steps if step is not None),
         admitted=admitted,
+        clarify=None
+        if asked is None
+        else Clarification(asked.question, tuple((s.id, s.title) for s in asked.suggestions)),
     )
+
+
+def _unsure(question: str, retrieval: Retrieval, context: AskContext) -> bool:
+    """The best entry is not a confident match for ``question`` (see ``unsure_reason``)."""
+    features = extract_features(question, retrieval.evidence)
+    return unsure_reason(features, context.services.config.thresholds) is not None
 
 
 def _language(question: str, locale: str | None) -> Lang:

@@ -4,6 +4,11 @@
 ``extract_features`` turns a question and its evidence into those features; ``route_question``
 is the plan's step: it routes with the configured router, and holds the two routing fallbacks
 (no evidence: a person; a router that fails: the strong model).
+
+Between the refusal threshold and the confident one, or when the best two entries are too close
+to call, the router does not guess: with ``clarify_unsure`` (the embedded default) it asks the
+customer which candidate they mean (route ``clarify``); with a model, the model answers only from
+the evidence and says so when it cannot.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from rag.retriever import Evidence
 from service.errors import ServiceError
+from service.pipeline.off_topic import is_off_topic_request
 from service.resilience.degrade import Fallback
 from service.tools.order_number import find_order_id
 
@@ -39,10 +45,11 @@ class Route(StrEnum):
 @dataclass(frozen=True, slots=True)
 class RouteThresholds:
     faq_min_score: float = 0.45
-    faq_min_margin: float = 0.10
+    faq_min_margin: float = 0.15
     answer_min_score: float = 0.37
     hard_min_chars: int = 280
     faq_direct: bool = True
+    clarify_unsure: bool = True  # ask instead of answering from an unsure match (no model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,7 @@ class RouteFeatures:
     turn: int = 1
     conservative: bool = False
     order_id: str | None = None
+    off_topic: bool = False  # a creative-writing or arithmetic request (see off_topic.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +110,15 @@ def find_risk_terms(question: str) -> tuple[str, ...]:
 
 
 def count_parts(question: str) -> int:
-    """Estimate how many distinct questions the message asks."""
-    marks = len(_QUESTION_MARKS.findall(question.strip().rstrip("?？")))
+    """Estimate how many distinct questions the message asks.
+
+    A run of question marks ends one question ("expired??" is one); text after the last run is
+    a remark, not another question ("How do I buy? I've never done it before" asks one thing)."""
+    # Every piece but the last is followed by a mark; empty pieces sit between repeated marks.
+    pieces = _QUESTION_MARKS.split(question)[:-1]
+    questions = sum(1 for piece in pieces if piece.strip())
     joiners = len(_JOINERS.findall(question))
-    return 1 + max(marks, joiners)
+    return max(1, questions, 1 + joiners)
 
 
 def extract_features(
@@ -122,6 +135,7 @@ def extract_features(
         turn=turn,
         conservative=conservative,
         order_id=find_order_id(question),
+        off_topic=is_off_topic_request(question),
     )
 
 
@@ -137,21 +151,34 @@ def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteD
         return decide(Route.RISKY, "guard_conservative")
     if features.order_id is not None:
         return decide(Route.TOOL, "order_number")
+    if features.off_topic:
+        return decide(Route.OUT_OF_SCOPE, "off_topic_request")
     if features.top_score < thresholds.answer_min_score:
         return decide(Route.OUT_OF_SCOPE, "low_retrieval_score")
+    unsure = unsure_reason(features, thresholds)
+    if unsure is not None and thresholds.clarify_unsure:
+        return decide(Route.CLARIFY, unsure)
     if features.parts >= 2:
         return decide(Route.HARD, "multi_part")
     if features.chars >= thresholds.hard_min_chars:
         return decide(Route.HARD, "long_question")
-    if features.turn > 1:
-        return decide(Route.EASY, "follow_up")
-    confident = (
-        features.top_score >= thresholds.faq_min_score
-        and features.margin >= thresholds.faq_min_margin
-    )
-    if confident and thresholds.faq_direct:
+    if features.turn > 1 and not thresholds.faq_direct:
+        return decide(Route.EASY, "follow_up")  # the model reads the conversation
+    if unsure is None and thresholds.faq_direct:
         return decide(Route.FAQ, "confident_faq_match")
-    return decide(Route.EASY, "confident_match_model" if confident else "uncertain_faq_match")
+    return decide(Route.EASY, "confident_match_model" if unsure is None else "uncertain_faq_match")
+
+
+def unsure_reason(features: RouteFeatures, thresholds: RouteThresholds) -> str | None:
+    """Why the best entry is not a confident match, or None when it is."""
+    if features.top_score < thresholds.faq_min_score:
+        return "low_confidence"
+    second = features.top_score - features.margin
+    if features.parts >= 2 and second >= thresholds.faq_min_score:
+        return None  # two questions, two confident entries: closeness is expected
+    if features.margin < thresholds.faq_min_margin:
+        return "close_candidates"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,11 @@ from opentelemetry.trace import Tracer
 
 from prompts.loader import PromptSet
 from service.admission import Admission
+from service.conversations.memory import ConversationMemory
 from service.observability.ask_record import Accountant
 from service.observability.metrics import Metrics
 from service.pipeline.cache import AnswerCache
-from service.pipeline.conversation import ConversationStore, TurnFinished
+from service.pipeline.conversation import TurnFinished
 from service.pipeline.redact import RedactionPolicy
 from service.pipeline.route import RouteDecision, RouteFeatures, RouteThresholds
 from service.pipeline.text_filter import FilterFactory
@@ -75,7 +76,7 @@ class Services:
     retriever: GuardedRetriever
     orders: OrderLookup
     router: Router
-    conversations: ConversationStore
+    conversations: ConversationMemory
     cache: AnswerCache | None
     prompts: PromptSet
     policy: RedactionPolicy

@@ -64,3 +64,31 @@ def test_suite_can_be_a_jsonl_file_and_sampled(tmp_path: Path) -> None:
     options = SuiteOptions(work_dir=tmp_path, sample=4)
     first, again = load_suite(str(path), options), load_suite(str(path), options)
     assert len(first.cases) == 4 and first.cases == again.cases
+
+
+def test_conversations_expand_into_ordered_turn_cases(tmp_path: Path) -> None:
+    """Each turn of a conversation becomes a case named after it, inheriting lang and tags."""
+    path = tmp_path / "multi.yaml"
+    path.write_text(
+        "conversations:\n"
+        "  - id: c1\n    lang: zh\n    tags: [follow_up]\n    turns:\n"
+        "      - {question: 怎么申请退款？, expect_faq: [refund-request]}\n"
+        "      - {question: 那要多久？, expect_faq: [refund-track], expect_route: faq}\n",
+        encoding="utf-8",
+    )
+    first, second = read_cases(path)
+    assert (first.id, first.conversation, first.turn, first.lang) == ("c1-t1", "c1", 1, "zh")
+    assert (second.id, second.turn, second.tags, second.expect_route) == (
+        "c1-t2",
+        2,
+        ("follow_up",),
+        "faq",
+    )
+
+
+def test_a_conversation_without_turns_is_rejected(tmp_path: Path) -> None:
+    """A conversation must list its turns; the error names the file."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("conversations:\n  - id: c1\n", encoding="utf-8")
+    with pytest.raises(SuiteError, match=r"bad\.yaml: a conversation needs"):
+        read_cases(path)

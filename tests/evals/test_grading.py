@@ -107,3 +107,26 @@ def test_percentile_is_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     assert (percentile(values, 50), percentile(values, 95)) == (50.0, 95.0)
     assert percentile([], 95) is None
+
+
+def test_outcome_shares_separate_right_wrong_clarified_and_refused() -> None:
+    """Each attempt ends right, wrong, clarified or refused; a clarifying question is not an
+    answer, and its precision counts suggestions that hold an expected entry."""
+    clarify = observe(route="clarify", citations=(), suggestions=("refund-request", "order-track"))
+    results = [
+        result(REFUND, observe()),
+        result(Case(id="r2", question="q", expect_faq=("order-track",)), observe()),
+        result(Case(id="r3", question="q", expect_faq=("refund-request",)), clarify),
+        result(
+            Case(id="r4", question="q", expect_faq=("gift-cards",)),
+            observe(route="clarify", citations=(), suggestions=("refund-request",)),
+        ),
+        result(WEATHER, observe(route="out_of_scope")),
+    ]
+    figures = summarise(results)
+    assert figures["answered_right_rate"] == 0.2
+    assert figures["answered_wrong_rate"] == 0.2
+    assert figures["clarification_rate"] == 0.4
+    assert figures["refused_rate"] == 0.2
+    assert figures["clarification_precision"] == 0.5
+    assert figures["answer_precision"] == 0.5  # clarified attempts are not answers

@@ -1,0 +1,1 @@
+"""Conversations: the store interface and its SQLite default, the contextualiser, summaries."""
