@@ -46,8 +46,12 @@ def compose_answer(messages: Sequence[Message], *, mode: Mode, fixed: str | None
 def compose_unfaithful_answer(
     messages: Sequence[Message], *, rate: float
 ) -> tuple[str, Mutation | None]:
-    """The derived answer with its quoted sentence corrupted when the request's seed says so."""
-    evidence = find_evidence(messages)
+    """The derived answer with its quoted sentence corrupted when the request's seed says so.
+
+    Evidence is looked for in the conversation's messages before the system prompt, whose
+    rules may mention the ``<evidence>`` tags themselves."""
+    conversation = [m for m in messages if m.role not in ("system", "developer")]
+    evidence = find_evidence(conversation) or find_evidence(messages)
     chinese = is_chinese(last_user_text(messages))
     fallback = ZH_FALLBACK if chinese else EN_FALLBACK
     sentence = first_sentence(evidence) if evidence else fallback

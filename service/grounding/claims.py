@@ -63,7 +63,8 @@ class Claim:
 _URL_START = re.compile(r"https?://|www\.", re.IGNORECASE)
 _URL_TAIL = re.compile(r"[^\s<>\"'()\[\]{}，。！？；、（）“”‘’]*")
 _URL_TRAILING = ".,;:!?"
-_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,5}-?[0-9]{4,20}(?![A-Za-z0-9])")
+# An order, ticket or tracking number: BC-100001, HO-5d0a2ca57d67, TRK1234567890.
+_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,5}-?[0-9][0-9A-Za-z]{3,31}(?![A-Za-z0-9])")
 _ISO_DATE = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?![0-9])")
 _CN_DATE = re.compile(
     r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})月([0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号]"
