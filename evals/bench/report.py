@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from evals.bench import redactor
+from evals.bench import grounding, redactor
 
 Row = tuple[str, str, str, str, str]
 
@@ -127,6 +127,7 @@ ROWS = {
     "retrieval": retrieval_rows,
     "observability": observability_rows,
     "redactor": redactor.rows,
+    "grounding": grounding.rows,
     "clients": clients_rows,
 }
 
