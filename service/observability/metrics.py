@@ -38,6 +38,12 @@ SHED_REASONS = ("rate_limited", "queue_full", "queue_timeout", "body_too_large",
 HANDOFF_REASONS = ("risk_terms", "guard_conservative", "fallback", "customer_request")
 REDACTION_KINDS = ("email", "phone", "card", "cn_id", "secret", "canary", "markup")
 CACHE_RESULTS = ("hit", "miss", "error")
+# Grounding: the verdict on an answer's claims, and the kinds of claims found unsupported.
+GROUNDED_VERDICTS = ("verbatim", "supported", "unsupported")
+CLAIM_KINDS = (
+    *("amount", "duration", "percent", "date", "time", "phone", "url", "email"),
+    *("identifier", "term", "number"),
+)
 
 TTFT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
@@ -122,6 +128,18 @@ class Metrics:
         self.cache_requests = Counter(
             "beacon_cache_requests", "Answer cache lookups.", ["result"], registry=r
         )
+        self.grounded_answers = Counter(
+            "beacon_grounded_answers",
+            "Answers by grounding verdict (verbatim: FAQ text, not checked).",
+            ["grounded"],
+            registry=r,
+        )
+        self.ungrounded_claims = Counter(
+            "beacon_ungrounded_claims",
+            "Claims the cited evidence did not support, by kind (held back from the client).",
+            ["kind"],
+            registry=r,
+        )
         self.circuit_open = Gauge(
             "beacon_circuit_open",
             "1 while a model's circuit breaker is open.",
@@ -150,6 +168,10 @@ class Metrics:
             self.redactions.labels(kind)
         for result in CACHE_RESULTS:
             self.cache_requests.labels(result)
+        for verdict in GROUNDED_VERDICTS:
+            self.grounded_answers.labels(verdict)
+        for kind in CLAIM_KINDS:
+            self.ungrounded_claims.labels(kind)
 
     def _disable(self) -> None:
         """Swap every metric for a no-op and empty the registry (overhead measurements only).

@@ -19,6 +19,7 @@ from tests.observability.scrape import scrape_families
 ALERTS = {
     "BeaconHighErrorRate", "BeaconSlowFirstToken", "BeaconHighFallbackRate", "BeaconShedding",
     "BeaconCostBurn", "BeaconRefusalSpike", "BeaconEmptyRetrievalSpike", "BeaconNoTraffic",
+    "BeaconUngroundedAnswers",
 }  # fmt: skip
 METRIC_NAME = re.compile(r"\bbeacon_[a-z_]+\b")
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
