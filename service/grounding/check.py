@@ -54,6 +54,18 @@ def index_evidence(texts: Iterable[str]) -> EvidenceIndex:
     return EvidenceIndex(frozenset(keys), frozenset(numbers), frozenset(words))
 
 
+def merge_indexes(indexes: Iterable[EvidenceIndex]) -> EvidenceIndex:
+    """One index that supports what any of ``indexes`` supports."""
+    keys: set[tuple[str, ...]] = set()
+    numbers: set[str] = set()
+    words: set[str] = set()
+    for index in indexes:
+        keys |= index.keys
+        numbers |= index.numbers
+        words |= index.words
+    return EvidenceIndex(frozenset(keys), frozenset(numbers), frozenset(words))
+
+
 def content_units(text: str) -> set[str]:
     """English words of three letters or more, and Chinese character pairs."""
     units: set[str] = set()

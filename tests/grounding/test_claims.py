@@ -47,6 +47,11 @@ def test_range_forms_share_one_key(text: str) -> None:
         ("See https://Shop.example.com/help/.", ClaimKind.URL, ("url", "shop.example.com/help")),
         ("Mail help@shop.example.com.", ClaimKind.EMAIL, ("email", "help@shop.example.com")),
         ("Your order BC-100001 shipped.", ClaimKind.IDENTIFIER, ("identifier", "BC-100001")),
+        (
+            "Ticket HO-5d0a2ca57d67 is open.",
+            ClaimKind.IDENTIFIER,
+            ("identifier", "HO-5d0a2ca57d67"),
+        ),
         ("You get store credit.", ClaimKind.TERM, ("term", "store_credit")),
         ("款项原路退回。", ClaimKind.TERM, ("term", "original_payment")),
         ("Enter the 6-digit code.", ClaimKind.NUMBER, ("number", "6")),
