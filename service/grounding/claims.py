@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from service.grounding.numbers import english_value, fold, normalise, parse_chinese, parse_decimal
+from service.grounding.numbers import (
+    EN_NUMBERS,
+    english_value,
+    fold,
+    normalise,
+    parse_chinese,
+    parse_decimal,
+)
 from service.grounding.vocabulary import (
     CURRENCY_BEFORE,
     MONTHS,
@@ -70,8 +77,12 @@ _CN_DATE = re.compile(
     r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})月([0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号]"
 )
 _PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,30}[0-9]")
+_NUMBER_WORD = "|".join(sorted(EN_NUMBERS, key=len, reverse=True))
+# Digits, a run of Chinese numerals, or an English number word ("twenty-four" included).
 _NUMBER = re.compile(
-    r"[0-9]+(?:[.,:][0-9]+)*|[零〇一二两三四五六七八九十百千万]+|[A-Za-z]+(?:-[A-Za-z]+)?"
+    r"[0-9]+(?:[.,:][0-9]+)*|[零〇一二两三四五六七八九十百千万]+"
+    rf"|(?<![A-Za-z])(?:{_NUMBER_WORD})(?:-(?:{_NUMBER_WORD}))?(?![A-Za-z])",
+    re.IGNORECASE,
 )
 _LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
 _DOMAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")

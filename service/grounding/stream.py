@@ -77,7 +77,11 @@ class GroundingFilter:
         if self.ended:
             return ""
         self._buf += chunk
-        self._folded += fold(chunk)
+        folded = self._folded = self._folded + fold(chunk)
+        if len(folded) < MAX_SENTENCE_CHARS and not _SENTENCE_END.search(folded, self._scan):
+            # The common case, one call per token: the sentence goes on.
+            self._scan = max(0, len(folded) - 1)
+            return self._release_open()
         return self._drain()
 
     def flush(self) -> str:

@@ -35,6 +35,14 @@ TRIGGER = re.compile(
 _LATIN_PREFIXES = frozenset(word[:size] for word in _LATIN_WORDS for size in range(1, len(word)))
 _CJK_PREFIXES = frozenset(word[:size] for word in _CJK_WORDS for size in range(1, len(word)))
 MAX_PENDING = max(len(word) for word in [*_LATIN_WORDS, *_CJK_WORDS])
+_PREFIX_LAST_CHARS = frozenset(
+    char
+    for prefix in (*_LATIN_PREFIXES, *_CJK_PREFIXES)
+    for char in (prefix[-1], prefix[-1].upper())
+)
+_PREFIX_START = re.compile(
+    r"(?<![A-Za-z])[A-Za-z]|[" + "".join(sorted({word[0] for word in _CJK_WORDS})) + "]"
+)
 
 
 def is_latin_letter(char: str) -> bool:
@@ -43,12 +51,13 @@ def is_latin_letter(char: str) -> bool:
 
 def pending_tail(text: str, start: int) -> int:
     """How many characters at the end of ``text`` (after ``start``) may begin a trigger."""
-    for size in range(min(MAX_PENDING, len(text) - start), 0, -1):
-        tail = text[-size:]
-        if tail.lower() in _LATIN_PREFIXES:
-            before = len(text) - size - 1
-            if before < 0 or not is_latin_letter(text[before]):
-                return size
-        elif tail in _CJK_PREFIXES:
-            return size
+    size = len(text) - start
+    if not size or text[-1] not in _PREFIX_LAST_CHARS:
+        return 0
+    begin = len(text) - min(size, MAX_PENDING)
+    # Only word starts (latin) and first characters of Chinese terms can begin one.
+    for found in _PREFIX_START.finditer(text, begin):
+        tail = text[found.start() :]
+        if tail.lower() in _LATIN_PREFIXES or tail in _CJK_PREFIXES:
+            return len(tail)
     return 0
