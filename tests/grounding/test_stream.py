@@ -142,3 +142,16 @@ def test_any_text_gives_the_same_output_in_single_characters(text: str) -> None:
     streamed, _ = run(text, list(range(len(text))))
     whole, _ = run(text, [])
     assert streamed == whole
+
+
+def test_text_without_sentence_ends_is_never_held_beyond_one_sentence_cap() -> None:
+    """A stream with no punctuation is decided every ``MAX_SENTENCE_CHARS`` characters, so the
+    filter's memory and hold-back stay bounded however long the answer runs."""
+    from service.grounding.stream import MAX_SENTENCE_CHARS
+
+    grounding = GroundingFilter(INDEX)
+    released = 0
+    for fed in range(1, 20_001):
+        released += len(grounding.feed("7 "))
+        assert 2 * fed - released <= MAX_SENTENCE_CHARS + 2
+    assert grounding.findings
