@@ -72,6 +72,11 @@ class GroundingFilter:
         """``"supported"`` while every checked claim is, else ``"unsupported"``."""
         return "unsupported" if self.findings else "supported"
 
+    @property
+    def held(self) -> int:
+        """Characters held back right now."""
+        return len(self._buf) - self._released
+
     def feed(self, chunk: str) -> str:
         """Add a chunk; return the text that can be released now."""
         if self.ended:
