@@ -14,6 +14,9 @@ from rag.index import configure_faiss_threads, ensure_index, load_index
 from rag.knowledge import KnowledgeBase, load_knowledge_base
 from rag.retriever import FaqRetriever, Fusion
 from service.admission import Admission
+from service.grounding.answer_filter import grounding_filter_factory
+from service.grounding.guard import GroundingConfig
+from service.grounding.policy import UnsupportedAction
 from service.observability.ask_record import Accountant
 from service.observability.cost import load_pricing
 from service.observability.metrics import Metrics
@@ -28,7 +31,7 @@ from service.providers.base import ChatProvider
 from service.providers.faq import FaqProvider
 from service.resilience.retrieval import GuardedRetriever
 from service.resilience.wiring import build_generator, build_order_tool, tier_deadlines
-from service.settings import Settings
+from service.settings import GroundingSettings, Settings
 
 log = structlog.get_logger("beacon.startup")
 
@@ -114,6 +117,13 @@ def redactor_factory(policy: RedactionPolicy, canaries: tuple[str, ...]) -> Filt
     return make
 
 
+def grounding_factory(settings: GroundingSettings) -> FilterFactory:
+    """The second text filter: model answers checked against their evidence (after the
+    redactor, so the claims it reports are redacted)."""
+    action = UnsupportedAction(settings.action)
+    return grounding_filter_factory(GroundingConfig(enabled=settings.enabled, action=action))
+
+
 def build_services(
     settings: Settings,
     *,
@@ -142,7 +152,7 @@ def build_services(
         generator=build_generator(
             settings, provider=provider, faq_provider=faq, prompts=prompts, metrics=metrics
         ),
-        filters=(redactor_factory(policy, canaries),),
+        filters=(redactor_factory(policy, canaries), grounding_factory(settings.grounding)),
         planner=plan,
         metrics=metrics,
         tracer=tracer_provider.get_tracer("beacon"),

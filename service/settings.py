@@ -162,6 +162,15 @@ class ToolSettings(_Section):
     attempts: int = Field(default=2, ge=1)
 
 
+class GroundingSettings(_Section):
+    """Model answers are checked against their cited evidence while they stream."""
+
+    enabled: bool = True
+    action: Literal["replace", "handoff", "observe"] = "replace"
+    """An unsupported claim's sentence: replaced by a pointer to the cited entry, by an offer
+    of a human (and the answer ends), or left as is and only reported (evals)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BEACON_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -184,6 +193,7 @@ class Settings(BaseSettings):
     resilience: ResilienceSettings = ResilienceSettings()
     admission: AdmissionSettings = AdmissionSettings()
     tools: ToolSettings = ToolSettings()
+    grounding: GroundingSettings = GroundingSettings()
 
     @field_validator("canary", "extra_canaries")
     @classmethod

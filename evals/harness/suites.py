@@ -85,6 +85,7 @@ KNOWN_ERROR_ENV = {
     "BEACON_PROVIDER": "openai",
     "BEACON_ROUTER__FAQ_DIRECT": "false",
     "BEACON_CACHE__ENABLED": "false",
+    "BEACON_GROUNDING__ACTION": "observe",
 }
 
 
