@@ -117,11 +117,13 @@ def redactor_factory(policy: RedactionPolicy, canaries: tuple[str, ...]) -> Filt
     return make
 
 
-def grounding_factory(settings: GroundingSettings) -> FilterFactory:
-    """The second text filter: model answers checked against their evidence (after the
-    redactor, so the claims it reports are redacted)."""
+def grounding_factories(settings: GroundingSettings) -> tuple[FilterFactory, ...]:
+    """The second text filter, unless switched off: model answers checked against their
+    evidence (after the redactor, so the claims it reports are redacted)."""
+    if not settings.enabled:
+        return ()
     action = UnsupportedAction(settings.action)
-    return grounding_filter_factory(GroundingConfig(enabled=settings.enabled, action=action))
+    return (grounding_filter_factory(GroundingConfig(action=action)),)
 
 
 def build_services(
@@ -152,7 +154,7 @@ def build_services(
         generator=build_generator(
             settings, provider=provider, faq_provider=faq, prompts=prompts, metrics=metrics
         ),
-        filters=(redactor_factory(policy, canaries), grounding_factory(settings.grounding)),
+        filters=(redactor_factory(policy, canaries), *grounding_factories(settings.grounding)),
         planner=plan,
         metrics=metrics,
         tracer=tracer_provider.get_tracer("beacon"),

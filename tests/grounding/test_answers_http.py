@@ -102,6 +102,7 @@ def test_faithful_model_streams_unchanged_with_the_guard_on(
         _, without = ask_sse(unguarded.url, question)
         assert answer_text(with_guard) == answer_text(without)
         assert with_guard[-1].data["grounded"] == "supported"
+        assert "grounded" not in without[-1].data  # switched off: no verdict at all
 
 
 def test_faq_direct_answer_is_reported_verbatim(
