@@ -30,7 +30,7 @@ def test_prometheus_scrapes_requests_exemplars_and_loads_the_alerts(
     beacon: AppHandle, tmp_path: Path
 ) -> None:
     """Traffic sent to Beacon reads back through Prometheus' HTTP API: the request count, a
-    TTFT exemplar carrying one of the requests' trace ids, and all eight alert rules."""
+    TTFT exemplar carrying one of the requests' trace ids, and all nine alert rules."""
     host_port = beacon.url.removeprefix("http://")
     config = render_config(host_port, tmp_path)
     with run_prometheus(config, workdir=tmp_path) as prometheus:
@@ -58,4 +58,4 @@ def test_prometheus_scrapes_requests_exemplars_and_loads_the_alerts(
 
         groups = prometheus.api("rules", type="alert")["groups"]
         alerts = [rule["name"] for group in groups for rule in group["rules"]]
-        assert len(alerts) == 8 and "BeaconNoTraffic" in alerts
+        assert len(alerts) == 9 and "BeaconUngroundedAnswers" in alerts
