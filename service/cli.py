@@ -65,10 +65,15 @@ def _index_build(args: argparse.Namespace) -> int:
 
 
 def _upstream(args: argparse.Namespace) -> int:
-    from evals.upstream.config import SimulatorConfig
+    from evals.upstream.config import Mode, SimulatorConfig
     from evals.upstream.server import run
 
-    config = SimulatorConfig(ttft_ms=args.ttft_ms, tokens_per_second=args.tokens_per_second)
+    config = SimulatorConfig(
+        ttft_ms=args.ttft_ms,
+        tokens_per_second=args.tokens_per_second,
+        mode=Mode(args.mode),
+        unfaithful_rate=args.unfaithful_rate,
+    )
     run(host=args.host, port=args.port, config=config)
     return 0
 
@@ -102,6 +107,18 @@ def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     upstream.add_argument("--port", type=int, default=8100)
     upstream.add_argument("--ttft-ms", type=float, default=50.0)
     upstream.add_argument("--tokens-per-second", type=float, default=50.0)
+    upstream.add_argument(
+        "--mode",
+        default="helpful",
+        choices=["helpful", "compliant", "unfaithful"],
+        help="mode of requests that name none; unfaithful answers are wrong on purpose",
+    )
+    upstream.add_argument(
+        "--unfaithful-rate",
+        type=float,
+        default=1.0,
+        help="share of unfaithful-mode answers that are wrong (default: %(default)s)",
+    )
     upstream.set_defaults(handler=_upstream)
 
     from service.conversations.cli import add_conversations_command

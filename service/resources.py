@@ -16,6 +16,9 @@ from rag.knowledge import KnowledgeBase, load_knowledge_base
 from rag.retriever import FaqRetriever, Fusion
 from service.admission import Admission
 from service.conversations.builder import build_conversation_memory
+from service.grounding.answer_filter import grounding_filter_factory
+from service.grounding.guard import GroundingConfig
+from service.grounding.policy import UnsupportedAction
 from service.observability.ask_record import Accountant
 from service.observability.cost import load_pricing
 from service.observability.metrics import Metrics
@@ -29,7 +32,7 @@ from service.providers.base import ChatProvider
 from service.providers.faq import FaqProvider
 from service.resilience.retrieval import GuardedRetriever
 from service.resilience.wiring import build_generator, build_order_tool, tier_deadlines
-from service.settings import Settings
+from service.settings import GroundingSettings, Settings
 
 if TYPE_CHECKING:
     from service.state.shared import SharedState
@@ -126,6 +129,15 @@ def redactor_factory(policy: RedactionPolicy, canaries: tuple[str, ...]) -> Filt
     return make
 
 
+def grounding_factories(settings: GroundingSettings) -> tuple[FilterFactory, ...]:
+    """The second text filter, unless switched off: model answers checked against their
+    evidence (after the redactor, so the claims it reports are redacted)."""
+    if not settings.enabled:
+        return ()
+    action = UnsupportedAction(settings.action)
+    return (grounding_filter_factory(GroundingConfig(action=action)),)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -162,7 +174,7 @@ def build_services(
         generator=build_generator(
             settings, provider=provider, faq_provider=faq, prompts=prompts, metrics=metrics
         ),
-        filters=(redactor_factory(policy, canaries),),
+        filters=(redactor_factory(policy, canaries), *grounding_factories(settings.grounding)),
         planner=plan,
         metrics=metrics,
         tracer=tracer_provider.get_tracer("beacon"),

@@ -70,6 +70,13 @@ class Redaction(BaseModel):
     count: int
 
 
+class UnsupportedClaim(BaseModel):
+    """A claim the cited evidence did not support (redacted); its sentence was replaced."""
+
+    kind: str
+    text: str
+
+
 class Degraded(BaseModel):
     code: str
     layer: str
@@ -113,8 +120,8 @@ class AskResponse(BaseModel):
     fallbacks: list[str]
     degraded: Degraded | None = None
     answered_by: str | None = None
-    grounded: bool | None = None
-    unsupported_claims: int | None = None
+    grounded: Literal["verbatim", "supported", "unsupported"] | None = None
+    unsupported_claims: list[UnsupportedClaim] = []
     handoff: Handoff | None = None
     redactions: list[Redaction] = []
     clarify: Clarify | None = None

@@ -242,6 +242,15 @@ class StateSettings(_Section):
     slot_lease_s: float = Field(default=300.0, gt=0)
 
 
+class GroundingSettings(_Section):
+    """Model answers are checked against their cited evidence while they stream."""
+
+    enabled: bool = True
+    action: Literal["replace", "handoff", "observe"] = "replace"
+    """An unsupported claim's sentence: replaced by a pointer to the cited entry, by an offer
+    of a human (and the answer ends), or left as is and only reported (evals)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BEACON_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -272,8 +281,7 @@ class Settings(BaseSettings):
     admission: AdmissionSettings = AdmissionSettings()
     tools: ToolSettings = ToolSettings()
     state: StateSettings = StateSettings()
-    # In-process fault points for drills (``service/faults.py``); never on in production.
-    faults_enabled: bool = False
+    grounding: GroundingSettings = GroundingSettings()
 
     @field_validator("canary", "extra_canaries")
     @classmethod

@@ -16,6 +16,7 @@ SCENARIO_NAMES = (
     "observability",
     "redactor",
     "redos",
+    "grounding",
     "clients",
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from evals.bench import redactor, redos
+from evals.bench import grounding, redactor, redos
 
 Row = tuple[str, str, str, str, str]
 
@@ -158,6 +158,7 @@ ROWS = {
     "observability": observability_rows,
     "redactor": redactor.rows,
     "redos": redos.rows,
+    "grounding": grounding.rows,
     "clients": clients_rows,
 }
 

@@ -16,7 +16,16 @@ from typing import Any
 
 import orjson
 
-from evals.bench import clients, overhead, redactor, redos, retrieval, streams, throughput
+from evals.bench import (
+    clients,
+    grounding,
+    overhead,
+    redactor,
+    redos,
+    retrieval,
+    streams,
+    throughput,
+)
 from evals.bench.fleet import Fleet
 from evals.bench.profile import PROFILES, Profile
 from evals.bench.report import markdown
@@ -34,6 +43,7 @@ SCENARIOS: dict[str, Scenario] = {
     "observability": throughput.run_observability,
     "redactor": redactor.run,
     "redos": redos.run,
+    "grounding": grounding.run,
     "clients": clients.run,
 }
 

@@ -53,6 +53,8 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "error_rate": Tolerance(higher=False, abs=0.005),
     "pass_rate": _RATE,
     "consistency": Tolerance(abs=0.02),
+    "faithfulness": _RATE,
+    "unsupported_claims_per_1k_answers": Tolerance(higher=False, abs=5.0, rel=0.1),
     "ttft_p95_ms": _LATENCY,
     "latency_p95_ms": _LATENCY,
     "cost_usd_per_1k_requests": Tolerance(higher=False, abs=0.0001, rel=0.1),

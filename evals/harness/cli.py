@@ -94,9 +94,14 @@ def _summary(report: dict[str, Any], paths: dict[str, Path] | Any) -> str:
 
     figures = report["metrics"]
     keys = ["top1_hit_rate", "top3_hit_rate", "refusal_precision", "refusal_recall"]
-    keys += ["answer_precision", "route_accuracy", "pass_rate", "ttft_p50_ms", "latency_p95_ms"]
+    keys += ["answer_precision", "route_accuracy", "pass_rate", "faithfulness"]
+    keys += ["ttft_p50_ms", "latency_p95_ms"]
     lines = [f"{report['suite']['name']}: {verdict(report)}"]
     lines += [f"  {key}: {fmt(figures.get(key), key)}" for key in keys]
+    injected = (report.get("faithfulness") or {}).get("injected_unfaithful_share")
+    if injected is not None:
+        measured = report["faithfulness"]["measured_unfaithful_share"]
+        lines.append(f"  unfaithful answers injected / measured: {injected:.1%} / {measured:.1%}")
     gate = report["gate"]
     if gate and gate["regressed_cases"]:
         lines.append(f"  regressed cases: {', '.join(gate['regressed_cases'][:20])}")

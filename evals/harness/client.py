@@ -35,6 +35,7 @@ class Observation:
     answer: str = ""
     handoff: bool = False
     suggestions: tuple[str, ...] = ()  # entry ids a ``clarify`` event offered
+    ticket_id: str = ""
     finish_reason: str = ""
     tokens_in: int = 0
     tokens_out: int = 0
@@ -45,6 +46,8 @@ class Observation:
     server_ttft_ms: float | None = None
     server_latency_ms: float | None = None
     error: str | None = None
+    grounding: Any = None
+    """The faithfulness verdict (``faithfulness.AnswerGrounding``), set after the run."""
     _parts: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -92,6 +95,7 @@ class Observation:
             "server_ttft_ms": self.server_ttft_ms,
             "server_latency_ms": self.server_latency_ms,
             "error": self.error,
+            "grounding": self.grounding.to_json() if self.grounding is not None else None,
         }
 
 
@@ -153,6 +157,7 @@ def _apply(event: str, data: dict[str, Any], seen: Observation, started: float) 
         seen.retrieved = _ranked(data.get("retrieved", []))
     elif event == "handoff":
         seen.handoff = True
+        seen.ticket_id = str(data.get("ticket_id") or "")
     elif event == "clarify":
         seen.suggestions = tuple(str(item["id"]) for item in data.get("suggestions", []))
     elif event == "done":

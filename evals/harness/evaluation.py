@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.harness import baseline as gate
-from evals.harness import metrics
+from evals.harness import faithfulness, metrics
 from evals.harness.grading import CaseResult
 from evals.harness.progress import Progress
 from evals.harness.reports import write_reports
@@ -28,6 +28,8 @@ from evals.harness.reports.document import build_report
 from evals.harness.runner import run_cases
 from evals.harness.suites import Suite, SuiteOptions, load_suite
 from evals.harness.target import check_live, served_beacon
+from evals.upstream.process import SimulatorProcess, start_simulator
+from service.settings import DEFAULT_KB_DIR
 
 DEFAULT_WORK_DIR = Path("var/eval")
 EXIT_PASSED, EXIT_REGRESSED = 0, 1
@@ -83,8 +85,10 @@ def run_eval(options: EvalOptions) -> EvalOutcome:
     )
     report_dir = options.report_dir or _default_report_dir(options.work_dir, suite.name)
     started, clock = datetime.now(UTC), time.perf_counter()
-    with _target(options, suite, embeddings, report_dir) as url:
-        results = _ask(url, suite, options)
+    with _target(options, suite, embeddings, report_dir) as target:
+        results = _ask(target.url, suite, options, after_warm_up=target.reset_upstream)
+        upstream = target.upstream_stats()
+    faithfulness.annotate(results, _evidence_library(options, suite))
     run = {
         "target": options.target or "in-process beacon serve",
         "embeddings": embeddings if options.target is None else "as served",
@@ -99,6 +103,7 @@ def run_eval(options: EvalOptions) -> EvalOutcome:
     baseline_path = options.baseline or gate.default_path(suite.name, embeddings)
     verdict = _gate(options, figures, results, baseline_path)
     report = _report(suite, run, results, figures, verdict, options.requests_per_day)
+    report["faithfulness"] = _faithfulness(results, figures, upstream)
     if options.update_baseline:
         previous = gate.load_baseline(baseline_path) if baseline_path.is_file() else None
         info = {"embeddings": run["embeddings"], "target": run["target"], "cases": len(results)}
@@ -115,7 +120,9 @@ def run_eval(options: EvalOptions) -> EvalOutcome:
     return EvalOutcome(report, EXIT_REGRESSED if failed else EXIT_PASSED, paths)
 
 
-def _ask(url: str, suite: Suite, options: EvalOptions) -> list[CaseResult]:
+def _ask(
+    url: str, suite: Suite, options: EvalOptions, *, after_warm_up: Callable[[], None]
+) -> list[CaseResult]:
     progress = Progress(len(suite.cases) * options.repeats, label=suite.name)
     return asyncio.run(
         run_cases(
@@ -124,8 +131,33 @@ def _ask(url: str, suite: Suite, options: EvalOptions) -> list[CaseResult]:
             repeats=options.repeats,
             concurrency=options.concurrency,
             progress=progress if options.show_progress else None,
+            after_warm_up=after_warm_up,
         )
     )
+
+
+def _evidence_library(options: EvalOptions, suite: Suite) -> faithfulness.EvidenceLibrary:
+    """The KB the target answers from, as configured for it (the demo KB by default)."""
+    env = {**os.environ, **suite.server_env, **options.server_env}
+    return faithfulness.EvidenceLibrary.from_kb_dir(
+        Path(env.get("BEACON_RETRIEVAL__KB_DIR", DEFAULT_KB_DIR))
+    )
+
+
+def _faithfulness(
+    results: list[CaseResult], figures: Mapping[str, float | None], upstream: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The report's faithfulness section; with a wrong-on-purpose model, the injected share
+    (what the simulator corrupted) beside the measured one (what the checker found)."""
+    section = faithfulness.faithfulness_section(results)
+    answers = upstream.get("unfaithful_mode_answers")
+    if answers:
+        injected = 1 - answers.get("none", 0) / sum(answers.values())
+        section["injected_unfaithful_share"] = round(injected, 4)
+        section["injected_by_mutation"] = {k: v for k, v in answers.items() if k != "none"}
+        measured = figures.get("faithfulness")
+        section["measured_unfaithful_share"] = None if measured is None else round(1 - measured, 4)
+    return section
 
 
 def _report(
@@ -167,12 +199,45 @@ def _gate(
     return gate.compare(reference, figures, results, baseline_path=str(path))
 
 
+@dataclass(frozen=True)
+class _Target:
+    url: str
+    simulator: SimulatorProcess | None = None
+
+    def reset_upstream(self) -> None:
+        if self.simulator is not None:
+            self.simulator.reset_stats()
+
+    def upstream_stats(self) -> dict[str, Any]:
+        return self.simulator.stats() if self.simulator is not None else {}
+
+
 @contextmanager
-def _target(options: EvalOptions, suite: Suite, embeddings: str, report_dir: Path) -> Iterator[str]:
+def _target(
+    options: EvalOptions, suite: Suite, embeddings: str, report_dir: Path
+) -> Iterator[_Target]:
     if options.target is not None:
         check_live(options.target)
-        yield options.target.rstrip("/")
+        yield _Target(options.target.rstrip("/"))
         return
+    if suite.upstream is None:
+        with _served(options, suite, embeddings, report_dir, {}) as url:
+            yield _Target(url)
+        return
+    with start_simulator(config=suite.upstream) as simulator:
+        model = {"BEACON_LLM__BASE_URL": simulator.openai_base_url}
+        with _served(options, suite, embeddings, report_dir, model) as url:
+            yield _Target(url, simulator)
+
+
+@contextmanager
+def _served(
+    options: EvalOptions,
+    suite: Suite,
+    embeddings: str,
+    report_dir: Path,
+    upstream_env: Mapping[str, str],
+) -> Iterator[str]:
     defaults = {
         "BEACON_RETRIEVAL__EMBEDDINGS": embeddings,
         "BEACON_RETRIEVAL__INDEX_DIR": str(options.work_dir / f"index-{embeddings}"),
@@ -180,7 +245,7 @@ def _target(options: EvalOptions, suite: Suite, embeddings: str, report_dir: Pat
     if embeddings in DEV_CALIBRATED_ANSWER_MIN_SCORE:
         defaults["BEACON_ROUTER__ANSWER_MIN_SCORE"] = DEV_CALIBRATED_ANSWER_MIN_SCORE[embeddings]
     inherited = {k: v for k, v in os.environ.items() if k.startswith("BEACON_")}
-    env = {**defaults, **inherited, **suite.server_env, **options.server_env}
+    env = {**defaults, **inherited, **suite.server_env, **options.server_env, **upstream_env}
     env["BEACON_RETRIEVAL__EMBEDDINGS"] = embeddings
     with served_beacon(env, log_path=report_dir / "server.log") as url:
         yield url

@@ -19,6 +19,8 @@ when no case applies (a suite without out-of-scope questions has no refusal reca
 - ``route_accuracy``, ``citation_correctness``, ``must_include_pass_rate``,
   ``must_not_include_pass_rate``, ``error_rate``, ``pass_rate`` (every check passed);
 - ``consistency``: cases whose repeats agree on verdict, route and best entry;
+- ``faithfulness``: checked answers whose every claim the cited evidence supports, and
+  ``unsupported_claims_per_1k_answers`` (see :mod:`evals.harness.faithfulness`);
 - client-side ``ttft_*_ms`` and ``latency_*_ms`` percentiles.
 """
 
@@ -31,6 +33,7 @@ from typing import Any
 
 from evals.harness.cases import Case
 from evals.harness.client import Observation
+from evals.harness.faithfulness import summarise_faithfulness
 from evals.harness.grading import CaseResult, Checks, flatten
 
 Attempt = tuple[Case, Observation, Checks]
@@ -146,6 +149,7 @@ def summarise(results: Sequence[CaseResult]) -> dict[str, float | None]:
         "error_rate": _share(errors),
         "pass_rate": _share([result.passed for result in results]),
         "consistency": _share([result.consistent() for result in results]),
+        **summarise_faithfulness(results),
         **_latencies(attempts),
         "cost_usd_per_1k_requests": _per_1k([seen.cost_usd for _, seen, _ in attempts], 6),
     }

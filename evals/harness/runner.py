@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import httpx
 
@@ -27,8 +27,10 @@ async def run_cases(
     concurrency: int = 4,
     progress: Progress | None = None,
     timeout_s: float = 120.0,
+    after_warm_up: Callable[[], None] | None = None,
 ) -> list[CaseResult]:
-    """Ask every case ``repeats`` times with at most ``concurrency`` requests in flight."""
+    """Ask every case ``repeats`` times with at most ``concurrency`` requests in flight;
+    ``after_warm_up`` runs once the warm-up requests are answered (e.g. to zero counters)."""
     results = [CaseResult(case) for case in cases]
     queue: asyncio.Queue[tuple[str | None, list[int]]] = asyncio.Queue()
     run = uuid.uuid4().hex[:12]  # conversations are stored: never continue an earlier run's
@@ -39,6 +41,8 @@ async def run_cases(
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=timeout_s, limits=limits) as client:
         await _warm_up(client, concurrency)
+        if after_warm_up is not None:
+            after_warm_up()
 
         async def worker() -> None:
             while not queue.empty():

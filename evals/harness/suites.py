@@ -2,7 +2,9 @@
 
 A suite is its cases plus the settings an in-process target must run with (``server_env``, as
 ``BEACON_*`` variables): the file suites use the demo KB as configured, while the dataset suites
-build their own knowledge base (BANKING77) under the run's work directory.
+build their own knowledge base (BANKING77) under the run's work directory. A suite that names an
+``upstream`` is answered by a real model process: the eval starts the upstream simulator with that
+config and points the in-process Beacon at it (``known_errors``: a model wrong on purpose).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from evals.harness.cases import Case, SuiteError, read_cases
+from evals.upstream.config import Mode, SimulatorConfig
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 
@@ -35,6 +38,8 @@ class Suite:
     description: str = ""
     server_env: Mapping[str, str] = field(default_factory=dict)
     notes: Mapping[str, object] = field(default_factory=dict)
+    upstream: SimulatorConfig | None = None
+    """The simulated model the in-process target answers with (None: as configured)."""
 
     def sampled(self, n: int | None) -> Suite:
         """Keep a deterministic sample of ``n`` cases (all of them when ``n`` is None)."""
@@ -73,11 +78,41 @@ def _banking77_heldout(options: SuiteOptions) -> Suite:
     return banking77_heldout_suite(options)
 
 
+KNOWN_ERROR_RATE = 0.3
+# Every in-scope question goes to the (wrong on purpose) model, and nothing is replayed from a
+# cache; the service's grounding guard only observes, so the eval sees what the model said.
+KNOWN_ERROR_ENV = {
+    "BEACON_PROVIDER": "openai",
+    "BEACON_ROUTER__FAQ_DIRECT": "false",
+    "BEACON_CACHE__ENABLED": "false",
+    "BEACON_GROUNDING__ACTION": "observe",
+}
+
+
+def _known_errors(_: SuiteOptions) -> Suite:
+    path = SUITES_DIR / "known_errors.yaml"
+    return Suite(
+        name="known_errors",
+        cases=tuple(read_cases(path)),
+        description=f"demo KB questions answered by a model wrong in {KNOWN_ERROR_RATE:.0%} of "
+        "answers; faithfulness must measure that share",
+        server_env=KNOWN_ERROR_ENV,
+        notes={"unfaithful_rate": KNOWN_ERROR_RATE},
+        upstream=SimulatorConfig(
+            ttft_ms=1.0,
+            tokens_per_second=2000.0,
+            mode=Mode.UNFAITHFUL,
+            unfaithful_rate=KNOWN_ERROR_RATE,
+        ),
+    )
+
+
 SUITE_BUILDERS: dict[str, SuiteBuilder] = {
     "smoke": _file_suite("smoke.yaml", "fast subset of regression, run by make test"),
     "regression": _file_suite("regression.yaml", "hand-written bilingual cases over the demo KB"),
     "kb_heldout": _file_suite("kb_heldout.yaml", "held-out paraphrases of every demo KB entry"),
     "multi_turn": _file_suite("multi_turn.yaml", "bilingual conversations of 2-4 turns"),
+    "known_errors": _known_errors,
     "bitext": _bitext,
     "banking77": _banking77,
     "banking77_heldout": _banking77_heldout,

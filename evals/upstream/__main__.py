@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from evals.upstream.config import SimulatorConfig
+from evals.upstream.config import Mode, SimulatorConfig
 from evals.upstream.server import run
 
 
@@ -32,6 +32,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--answer", default=None, help="fixed answer text instead of one derived from each request"
     )
     parser.add_argument(
+        "--mode",
+        default=defaults.mode.value,
+        choices=[mode.value for mode in Mode],
+        help="mode of requests that name none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--unfaithful-rate",
+        type=float,
+        default=defaults.unfaithful_rate,
+        help="share of unfaithful-mode answers that are wrong on purpose (default: %(default)s)",
+    )
+    parser.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
     return parser.parse_args(argv)
@@ -40,7 +52,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     config = SimulatorConfig(
-        ttft_ms=args.ttft_ms, tokens_per_second=args.tokens_per_second, answer=args.answer
+        ttft_ms=args.ttft_ms,
+        tokens_per_second=args.tokens_per_second,
+        answer=args.answer,
+        mode=Mode(args.mode),
+        unfaithful_rate=args.unfaithful_rate,
     )
     run(host=args.host, port=args.port, config=config, log_level=args.log_level)
 

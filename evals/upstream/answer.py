@@ -3,7 +3,8 @@
 Tests check that Beacon's prompt reached the model by looking for what the answer quotes: the
 first sentence of the first ``<evidence>`` … ``</evidence>`` block in any message, in the
 language of the customer's last message. Which text wins, highest first: the ``x-sim-answer``
-header, compliant mode, the ``--answer`` option, the derived answer.
+header, compliant mode, unfaithful mode (the derived answer, corrupted for a seeded share of
+requests: see ``unfaithful``), the ``--answer`` option, the derived answer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from evals.upstream.config import Mode
 from evals.upstream.request import Message
 from evals.upstream.tokens import is_chinese
+from evals.upstream.unfaithful import Mutation, corrupt, seed_of
 
 _EVIDENCE = re.compile(r"<evidence\b[^>]*>(.*?)</evidence>", re.DOTALL)
 # A latin full stop ends a sentence only before whitespace, so "v1.2" and "3.5" stay whole.
@@ -39,6 +41,26 @@ def compose_answer(messages: Sequence[Message], *, mode: Mode, fixed: str | None
         return f"{ZH_PREFIX}{sentence}{ZH_SUFFIX}"
     sentence = first_sentence(evidence) if evidence else EN_FALLBACK
     return f"{EN_PREFIX}{sentence}{EN_SUFFIX}"
+
+
+def compose_unfaithful_answer(
+    messages: Sequence[Message], *, rate: float
+) -> tuple[str, Mutation | None]:
+    """The derived answer with its quoted sentence corrupted when the request's seed says so.
+
+    Evidence is looked for in the conversation's messages before the system prompt, whose
+    rules may mention the ``<evidence>`` tags themselves."""
+    conversation = [m for m in messages if m.role not in ("system", "developer")]
+    evidence = find_evidence(conversation) or find_evidence(messages)
+    chinese = is_chinese(last_user_text(messages))
+    fallback = ZH_FALLBACK if chinese else EN_FALLBACK
+    sentence = first_sentence(evidence) if evidence else fallback
+    everything = " ".join(" ".join(b.split()) for m in messages for b in _EVIDENCE.findall(m.text))
+    seed = seed_of([message.text for message in messages])
+    result = corrupt(sentence, evidence=everything, seed=seed, rate=rate, chinese=chinese)
+    if chinese:
+        return f"{ZH_PREFIX}{result.sentence}{ZH_SUFFIX}", result.mutation
+    return f"{EN_PREFIX}{result.sentence}{EN_SUFFIX}", result.mutation
 
 
 def compose_compliant_answer(messages: Sequence[Message]) -> str:

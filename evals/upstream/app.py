@@ -108,6 +108,8 @@ class UpstreamSimulator:
             completion_id=f"chatcmpl-sim{next(self._ids):08x}",
             fixed_answer=self.config.answer,
         )
+        if completion.mutation is not None:
+            self.stats.count_answer(completion.mutation)
         await self.play(completion, stream=request.stream, receive=receive, send=send)
 
     async def play(

@@ -39,6 +39,9 @@ class Mode(StrEnum):
     """Answers from the evidence in the prompt (the default)."""
     COMPLIANT = "compliant"
     """Obeys any prompt injection: echoes the system prompt, secrets included, then the question."""
+    UNFAITHFUL = "unfaithful"
+    """Answers from the evidence, but a seeded share of answers (``unfaithful_rate``, or the
+    ``x-sim-unfaithful-rate`` header) changes a number, drops a condition or invents a URL."""
 
 
 SLOW_FIRST_TOKEN_FACTOR = 3.0
@@ -52,8 +55,14 @@ class SimulatorConfig:
     tokens_per_second: float = 50.0
     answer: str | None = None
     """Fixed answer text for every request; None derives the answer from the request."""
+    mode: Mode = Mode.HELPFUL
+    """The mode of requests that name none (``--mode unfaithful`` for a whole acceptance run)."""
+    unfaithful_rate: float = 1.0
+    """Share of unfaithful-mode answers that are corrupted."""
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.unfaithful_rate <= 1.0:
+            raise ValueError(f"unfaithful_rate must be in [0, 1], got {self.unfaithful_rate}")
         if self.ttft_ms < 0:
             raise ValueError(f"ttft_ms must be >= 0, got {self.ttft_ms}")
         if self.tokens_per_second <= 0:
@@ -64,4 +73,8 @@ class SimulatorConfig:
         args = ["--ttft-ms", str(self.ttft_ms), "--tokens-per-second", str(self.tokens_per_second)]
         if self.answer is not None:
             args += ["--answer", self.answer]
+        if self.mode is not Mode.HELPFUL:
+            args += ["--mode", self.mode.value]
+        if self.unfaithful_rate != 1.0:
+            args += ["--unfaithful-rate", str(self.unfaithful_rate)]
         return args

@@ -21,6 +21,7 @@ MODE_HEADER = "x-sim-mode"
 TTFT_HEADER = "x-sim-ttft-ms"
 TPS_HEADER = "x-sim-tps"
 ANSWER_HEADER = "x-sim-answer"
+UNFAITHFUL_RATE_HEADER = "x-sim-unfaithful-rate"
 
 FAULT_NAMES = frozenset(fault.value for fault in Fault)
 MODE_NAMES = frozenset(mode.value for mode in Mode)
@@ -53,6 +54,8 @@ class RequestControls:
     seconds_per_token: float
     answer: str | None
     """Answer text forced by the ``x-sim-answer`` header."""
+    unfaithful_rate: float = 1.0
+    """Share of answers corrupted in unfaithful mode."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,7 @@ def parse_controls(
 ) -> RequestControls:
     """Merge model-name suffixes and ``x-sim-*`` headers into the controls of one request."""
     fault: Fault | None = None
-    mode = Mode.HELPFUL
+    mode = config.mode
     for name in suffixes:
         if name in FAULT_NAMES:
             fault = Fault(name)
@@ -148,12 +151,20 @@ def parse_controls(
         factor = SLOW_FIRST_TOKEN_FACTOR if fault is Fault.SLOW_FIRST_TOKEN else 1.0
         ttft_ms = config.ttft_ms * factor
     tps = parse_number(headers, TPS_HEADER, allow_zero=False) or config.tokens_per_second
+    rate = parse_number(headers, UNFAITHFUL_RATE_HEADER, allow_zero=True)
+    if rate is None:
+        rate = config.unfaithful_rate
+    elif rate > 1:
+        raise InvalidRequest(
+            f"{UNFAITHFUL_RATE_HEADER} must be in [0, 1].", param=UNFAITHFUL_RATE_HEADER
+        )
     return RequestControls(
         fault=fault,
         mode=mode,
         ttft_s=ttft_ms / 1000,
         seconds_per_token=1 / tps,
         answer=headers.get(ANSWER_HEADER),
+        unfaithful_rate=rate,
     )
 
 

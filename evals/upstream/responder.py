@@ -13,8 +13,8 @@ from typing import Any
 
 from starlette.types import Receive, Send
 
-from evals.upstream.answer import compose_answer
-from evals.upstream.config import Fault
+from evals.upstream.answer import compose_answer, compose_unfaithful_answer
+from evals.upstream.config import Fault, Mode
 from evals.upstream.request import ChatRequest
 from evals.upstream.stats import StreamOutcome
 from evals.upstream.tokens import estimate_prompt_tokens, split_tokens
@@ -48,13 +48,18 @@ class Completion:
     fault: Fault | None
     ttft_s: float
     seconds_per_token: float
+    mutation: str | None = None
+    """Unfaithful mode only: how the answer was corrupted ("none" when it was not)."""
 
 
 def plan_completion(
     request: ChatRequest, *, completion_id: str, fixed_answer: str | None
 ) -> Completion:
     controls = request.controls
-    text = controls.answer
+    text, mutation = controls.answer, None
+    if text is None and controls.mode is Mode.UNFAITHFUL:
+        text, corrupted = compose_unfaithful_answer(request.messages, rate=controls.unfaithful_rate)
+        mutation = corrupted.value if corrupted else "none"
     if text is None:
         text = compose_answer(request.messages, mode=controls.mode, fixed=fixed_answer)
     pieces, finish_reason = split_tokens(text), "stop"
@@ -71,6 +76,7 @@ def plan_completion(
         fault=controls.fault,
         ttft_s=controls.ttft_s,
         seconds_per_token=controls.seconds_per_token,
+        mutation=mutation,
     )
 
 

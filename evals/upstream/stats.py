@@ -37,9 +37,14 @@ class SimulatorStats:
         self.outcomes = dict.fromkeys(StreamOutcome, 0)
         self.completion_tokens_total = 0
         self.last_disconnect_ms: float | None = None
+        self.unfaithful_mode_answers: dict[str, int] = {}
 
     def count_request(self, fault: Fault | None) -> None:
         self.requests_total[fault.value if fault else NO_FAULT] += 1
+
+    def count_answer(self, mutation: str) -> None:
+        """An unfaithful-mode answer and how it was corrupted (``"none"``: it was not)."""
+        self.unfaithful_mode_answers[mutation] = self.unfaithful_mode_answers.get(mutation, 0) + 1
 
     def count_rejected(self) -> None:
         self.requests_rejected += 1
@@ -67,4 +72,9 @@ class SimulatorStats:
             "streams_faulted": self.outcomes[StreamOutcome.FAULTED],
             "completion_tokens_total": self.completion_tokens_total,
             "last_disconnect_ms": self.last_disconnect_ms,
+            **(
+                {"unfaithful_mode_answers": dict(self.unfaithful_mode_answers)}
+                if self.unfaithful_mode_answers
+                else {}
+            ),
         }

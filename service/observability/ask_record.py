@@ -51,8 +51,9 @@ class AskOutcome:
     fallbacks: tuple[tuple[str, str], ...] = ()
     """(from, to) per step taken, in order."""
     handoff_reason: str | None = None
-    grounded: bool | None = None
-    unsupported_claims: int | None = None
+    grounded: str | None = None
+    unsupported_claims: tuple[tuple[str, str], ...] = ()
+    """(kind, text) of each claim the evidence did not support; the text is redacted."""
     question: str | None = None
     answer: str | None = None
 
@@ -88,7 +89,9 @@ class AskOutcome:
         }
         if self.grounded is not None:
             fields["grounded"] = self.grounded
-            fields["unsupported_claims"] = self.unsupported_claims
+            fields["unsupported_claims"] = [
+                f"{kind}: {text}" for kind, text in self.unsupported_claims
+            ]
         if self.question is not None:
             fields["question"] = self.question
         if self.answer is not None:
@@ -136,3 +139,7 @@ class Accountant:
             m.fallbacks.labels(source, target).inc()
         for kind, count in outcome.redactions:
             m.redactions.labels(kind).inc(count)
+        if outcome.grounded is not None:
+            m.grounded_answers.labels(outcome.grounded).inc()
+        for kind, _ in outcome.unsupported_claims:
+            m.ungrounded_claims.labels(kind).inc()

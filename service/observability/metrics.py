@@ -44,6 +44,12 @@ CACHE_RESULTS = ("hit", "miss", "error")
 TOOLS = ("get_order_status",)
 STATE_FEATURES = ("cache", "rate_limit", "slots", "breaker", "conversations", "turns", "feedback")
 STATE_BUCKETS = (0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5)
+# Grounding: the verdict on an answer's claims, and the kinds of claims found unsupported.
+GROUNDED_VERDICTS = ("verbatim", "supported", "unsupported")
+CLAIM_KINDS = (
+    *("amount", "duration", "percent", "date", "time", "phone", "url", "email"),
+    *("identifier", "term", "number"),
+)
 
 TTFT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
@@ -140,6 +146,18 @@ class Metrics:
             ["tool"],
             registry=r,
         )
+        self.grounded_answers = Counter(
+            "beacon_grounded_answers",
+            "Answers by grounding verdict (verbatim: FAQ text, not checked).",
+            ["grounded"],
+            registry=r,
+        )
+        self.ungrounded_claims = Counter(
+            "beacon_ungrounded_claims",
+            "Claims the cited evidence did not support, by kind (held back from the client).",
+            ["kind"],
+            registry=r,
+        )
         self.circuit_open = Gauge(
             "beacon_circuit_open",
             "1 while a model's circuit breaker is open.",
@@ -194,6 +212,10 @@ class Metrics:
         for feature in STATE_FEATURES:
             self.state_duration.labels(feature)
             self.state_errors.labels(feature)
+        for verdict in GROUNDED_VERDICTS:
+            self.grounded_answers.labels(verdict)
+        for kind in CLAIM_KINDS:
+            self.ungrounded_claims.labels(kind)
 
     def _disable(self) -> None:
         """Swap every metric for a no-op and empty the registry (overhead measurements only).

@@ -179,7 +179,7 @@ def stream_fields(result: StreamResult, context: AskContext, *, log_text: bool) 
         "fallbacks": tuple((step.source, step.target) for step in result.fallbacks),
         "handoff_reason": result.handoff_reason,
         "grounded": done.grounded if done is not None else None,
-        "unsupported_claims": done.unsupported_claims if done is not None else None,
+        "unsupported_claims": done.unsupported_claims if done is not None else (),
         "answer": result.answer if log_text else None,
     }
 

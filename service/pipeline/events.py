@@ -160,9 +160,11 @@ class DoneEvent:
     fallbacks: tuple[str, ...] = ()
     degraded: Degraded | None = None
     answered_by: str | None = None
-    grounded: bool | None = None
-    """Set by a grounding filter: every claim of the answer is supported by its evidence."""
-    unsupported_claims: int | None = None
+    grounded: str | None = None
+    """Set by the grounding filter: ``verbatim`` (FAQ text, not checked), ``supported`` or
+    ``unsupported`` (a claim the evidence does not support was replaced)."""
+    unsupported_claims: tuple[tuple[str, str], ...] = ()
+    """(kind, redacted text) of each unsupported claim."""
 
     def payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -179,7 +181,9 @@ class DoneEvent:
             payload["answered_by"] = self.answered_by
         if self.grounded is not None:
             payload["grounded"] = self.grounded
-            payload["unsupported_claims"] = self.unsupported_claims
+            payload["unsupported_claims"] = [
+                {"kind": kind, "text": text} for kind, text in self.unsupported_claims
+            ]
         return payload
 
 

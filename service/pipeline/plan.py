@@ -70,6 +70,7 @@ class AnswerPlan:
     """Every retrieved candidate, ranked (cited or not)."""
     handoff_reason: str | None = None
     ticket_id: str | None = None
+    """The ticket a handoff, planned or a fallback's, gives the customer."""
     outcome: str = "ok"
     finish_reason: str = "stop"
     deadlines: Deadlines | None = None
@@ -147,6 +148,7 @@ async def _plan_admitted(
         tools=tools,
         signals=verdict.signals,
         admitted=admitted,
+        ticket_id=ticket_id,
     )
     return await look_up_answer(answer_plan, context)
 
@@ -162,6 +164,7 @@ def _assemble(
     tools: ToolResult,
     signals: tuple[str, ...],
     admitted: Admitted,
+    ticket_id: str,
 ) -> AnswerPlan:
     services = context.services
     request = composition.request
@@ -186,7 +189,7 @@ def _assemble(
         context_reason=None if turn.reason in ("first_turn", "as_asked") else turn.reason,
         evidence=retrieval.evidence,
         handoff_reason=composition.handoff_reason,
-        ticket_id=composition.ticket_id,
+        ticket_id=composition.ticket_id or ticket_id,
         outcome=composition.outcome,
         finish_reason=composition.finish_reason,
         deadlines=deadlines,

@@ -25,6 +25,7 @@ ALERTS = {
     "BeaconHighErrorRate", "BeaconSlowFirstToken", "BeaconHighFallbackRate", "BeaconShedding",
     "BeaconCostBurn", "BeaconRefusalSpike", "BeaconEmptyRetrievalSpike", "BeaconNoTraffic",
     "BeaconSharedStateDown", "BeaconSharedStateErrors",
+    "BeaconUngroundedAnswers",
 }  # fmt: skip
 METRIC_NAME = re.compile(r"\bbeacon_[a-z_]+\b")
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}

@@ -33,7 +33,7 @@ def test_prometheus_scrapes_requests_exemplars_and_loads_the_alerts(
 ) -> None:
     """Traffic sent to Beacon's public port reads back through Prometheus' HTTP API, scraped
     from the internal port as deployed: the request count, a TTFT exemplar carrying one of the
-    requests' trace ids, and all eight alert rules."""
+    requests' trace ids, and every alert rule."""
     with serve_split(settings_factory(internal_port=1)) as beacon:
         scrape_and_query(beacon.public.url, beacon.internal.url, tmp_path)
 

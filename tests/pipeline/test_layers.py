@@ -27,7 +27,8 @@ class LayerProbe:
     depths: list[int] = field(default_factory=list)
 
     async def _read_body(self) -> AsyncIterator[bytes]:
-        for piece in (b"Refunds ", b"take five ", b"days."):
+        # Claim-free, so the grounding filter (in the loop too) lets it through unchanged.
+        for piece in (b"Refunds ", b"take a few ", b"days."):
             self.depths.append(generator_layers(sys._getframe(0)))
             yield piece
 
@@ -75,6 +76,6 @@ def test_a_token_crosses_at_most_four_generator_layers(
         harness=Harness(wrap_services=probe_installer(probe)),
     )
     _, events = ask_sse(beacon.url, "How do I request a refund?")
-    assert answer_text(events) == "Refunds take five days."
+    assert answer_text(events) == "Refunds take a few days."
     assert probe.depths and max(probe.depths) <= MAX_LAYERS
     assert probe.depths == [MAX_LAYERS] * 3  # reader, provider, generation, execute

@@ -13,7 +13,13 @@ from pydantic import SecretStr
 
 from evals.upstream.config import SimulatorConfig
 from evals.upstream.process import SimulatorProcess, start_simulator
-from service.settings import CacheSettings, LLMSettings, ObservabilitySettings, RouterSettings
+from service.settings import (
+    CacheSettings,
+    GroundingSettings,
+    LLMSettings,
+    ObservabilitySettings,
+    RouterSettings,
+)
 from tests.conftest import AppHandle
 
 CANARY = "BCN-canary-0d9e4f7a"
@@ -38,6 +44,9 @@ def model_settings(base_url: str, *, compliant: bool = False, **overrides: Any) 
         "observability": ObservabilitySettings(log_text=True),
         "cache": CacheSettings(enabled=False),
         "canary": SecretStr(CANARY),
+        # The planted answers are no evidence's: grounding reports them (its claims pass the
+        # same sinks, redacted) but leaves the redactor's output as it is.
+        "grounding": GroundingSettings(action="observe"),
     }
     return {**settings, **overrides}
 

@@ -4,7 +4,9 @@ Top-level keys: ``suite``, ``run`` (target, repeats, concurrency, times, setting
 ``routes`` (route mix with tokens, cost and latency per 1,000 requests of each route; read by
 ``beacon cost project --from-eval``), ``cost`` (the daily projection), ``breakdown`` (by language
 and tag), ``scores`` (top scores of hits, misses and should-refuse questions), ``gate`` (null
-without a baseline), ``worst_cases`` and ``cases`` (every attempt, with its trace_id).
+without a baseline), ``faithfulness`` (checked and unchecked answers, the least faithful ones with
+their unsupported claims and trace_ids), ``worst_cases`` and ``cases`` (every attempt, with its
+trace_id).
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ def build_report(
     breakdown: Mapping[str, Any],
     scores: Mapping[str, Any],
     gate: Mapping[str, Any] | None,
+    faithfulness: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the report document."""
     regressed = frozenset(gate["regressed_cases"]) if gate else frozenset()
@@ -109,6 +112,7 @@ def build_report(
         "breakdown": dict(breakdown),
         "scores": dict(scores),
         "gate": dict(gate) if gate else None,
+        "faithfulness": dict(faithfulness or {}),
         "worst_cases": worst_cases(records),
         "cases": records,
     }

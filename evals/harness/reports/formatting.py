@@ -18,6 +18,8 @@ METRIC_LABELS: dict[str, str] = {
     "error_rate": "error rate",
     "pass_rate": "cases passing",
     "consistency": "consistency over repeats",
+    "faithfulness": "faithfulness (answers fully supported)",
+    "unsupported_claims_per_1k_answers": "unsupported claims per 1k answers",
     "ttft_p50_ms": "TTFT p50 (ms)",
     "ttft_p95_ms": "TTFT p95 (ms)",
     "latency_p50_ms": "latency p50 (ms)",
@@ -30,7 +32,7 @@ def fmt(value: object, metric: str = "") -> str:
     """Rates (metrics not in ms or USD) as percentages, other numbers compactly, None as a dash."""
     if value is None:
         return "–"
-    is_rate = metric and not metric.endswith(("_ms", "requests"))
+    is_rate = metric and not metric.endswith(("_ms", "requests", "answers"))
     if isinstance(value, int | float) and is_rate:
         return f"{value:.1%}"
     if isinstance(value, float):

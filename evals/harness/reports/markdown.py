@@ -23,7 +23,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     for row in metric_rows(report):
         value, base, limit = (fmt(row[key], row["name"]) for key in ("value", "baseline", "limit"))
         lines.append(f"| {row['label']} | {value} | {base} | {limit} | {row['status']} |")
-    lines += ["", *_gate_lines(report), *_route_lines(report), *_worst_lines(report)]
+    lines += ["", *_gate_lines(report), *_route_lines(report), *_faithfulness_lines(report)]
+    lines += _worst_lines(report)
     return "\n".join(lines) + "\n"
 
 
@@ -67,6 +68,34 @@ def _route_lines(report: Mapping[str, Any]) -> list[str]:
         f"${cost['projected_daily_usd']}/day, ${cost['projected_monthly_usd']}/month.",
         "",
     ]
+    return lines
+
+
+def _faithfulness_lines(report: Mapping[str, Any]) -> list[str]:
+    section = report.get("faithfulness") or {}
+    if not section:
+        return []
+    lines = [
+        "### Faithfulness",
+        "",
+        f"{section['checked_answers']} answers checked against their cited evidence "
+        f"({section['unchecked_answers']} not checkable), "
+        f"{section['unfaithful_answers']} with an unsupported claim.",
+    ]
+    if "injected_unfaithful_share" in section:
+        lines.append(
+            f"Injected by the simulator: {section['injected_unfaithful_share']:.1%}; "
+            f"measured: {section['measured_unfaithful_share']:.1%}."
+        )
+    lines.append("")
+    if section["worst"]:
+        lines += ["| case | unsupported claims | cited | trace_id |", "|---|---|---|---|"]
+        for item in section["worst"]:
+            claims = "; ".join(item["unsupported"]).replace("|", "\\|")
+            lines.append(
+                f"| `{item['id']}` | {claims} | {', '.join(item['cited'])} | `{item['trace_id']}` |"
+            )
+        lines.append("")
     return lines
 
 

@@ -39,6 +39,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         histogram(_latencies(report), title="Latency per request", unit=" ms", bins=25),
         "</div>",
         _routes_table(report),
+        _faithfulness_table(report.get("faithfulness") or {}),
         _worst_table(report["worst_cases"]),
     ]
     return (
@@ -117,6 +118,28 @@ def _routes_table(report: Mapping[str, Any]) -> str:
         + f"<p>Projected model cost at {cost['requests_per_day']:,} requests/day: "
         f"${cost['projected_daily_usd']}/day, ${cost['projected_monthly_usd']}/month.</p>"
     )
+
+
+def _faithfulness_table(section: Mapping[str, Any]) -> str:
+    if not section:
+        return ""
+    summary = (
+        f"<p>{section['checked_answers']} answers checked against their cited evidence "
+        f"({section['unchecked_answers']} not checkable), {section['unfaithful_answers']} "
+        "with an unsupported claim.</p>"
+    )
+    rows = [
+        [
+            f"<code>{escape(item['id'])}</code>",
+            escape("; ".join(item["unsupported"])),
+            escape(", ".join(item["cited"])),
+            escape(item["answer"]),
+            f"<code>{escape(item['trace_id'])}</code>",
+        ]
+        for item in section["worst"]
+    ]
+    headers = ["case", "unsupported claims", "cited", "answer", "trace_id"]
+    return "<h2>Faithfulness</h2>" + summary + (_table(headers, rows) if rows else "")
 
 
 def _worst_table(worst: Sequence[Mapping[str, Any]]) -> str:
