@@ -28,14 +28,12 @@ import structlog
 from rag.language import Lang
 from rag.retriever import Evidence
 from service.errors import ToolError, ToolFailed, ToolTimeout
-from service.faults import FaultPoint, fault_active
 from service.observability.metrics import Metrics
 from service.tools.orders_db import OrderRow
 
 TOOL_NAME = "get_order_status"
 ORDER_SOURCE = "orders-db"
 ORDER_EVIDENCE_VERSION = 1
-_FAULT_HANG_S = 3600.0
 _COLUMNS = ", ".join(field.name for field in fields(OrderRow))
 
 log = structlog.get_logger("beacon.tools")
@@ -54,7 +52,7 @@ class OrderStatusTool:
         *,
         timeout_s: float,
         attempts: int,
-        metrics: Metrics | None = None,
+        metrics: Metrics,
     ) -> None:
         self.db_path = db_path
         self.timeout_s = timeout_s
@@ -65,7 +63,7 @@ class OrderStatusTool:
         self._ref_key = secrets.token_bytes(32)
 
     async def get_order_status(
-        self, order_id: str, calls: list[str], *, customer_id: str | None = None
+        self, order_id: str, calls: list[str], *, customer_id: str | None
     ) -> OrderStatus:
         """Look ``order_id`` up for ``customer_id``, retrying once; each attempt's result is
         appended to ``calls``. An order the customer does not own reads as a missing one."""
@@ -98,18 +96,13 @@ class OrderStatusTool:
             order_ref=self._ref(row.order_id),
             customer_ref=self._ref(customer_id) if customer_id is not None else None,
         )
-        if self.metrics is not None:
-            self.metrics.tool_denied.labels(TOOL_NAME).inc()
+        self.metrics.tool_denied.labels(TOOL_NAME).inc()
         return None
 
     def _ref(self, value: str) -> str:
         return hmac.new(self._ref_key, value.encode(), hashlib.sha256).hexdigest()[:16]
 
     async def _lookup(self, order_id: str) -> OrderRow | None:
-        if fault_active(FaultPoint.TOOL_TIMEOUT):
-            await asyncio.sleep(_FAULT_HANG_S)
-        if fault_active(FaultPoint.TOOL_ERROR):
-            raise ToolFailed()
         return await asyncio.to_thread(self._query, order_id)
 
     def _query(self, order_id: str) -> OrderRow | None:
