@@ -6,12 +6,12 @@ INDEX := var/index/meta.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev index check fmt lint types nightly clean promtool bench eval drills
+.PHONY: run test install dev index check fmt lint types nightly clean promtool redis-server bench eval drills
 
 run: $(VENV)/.installed $(INDEX)  ## set up and serve on the embedded defaults (no API key, no network)
 	$(BIN)/beacon serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev promtool  ## set up and run the whole test suite
+test: $(VENV)/.installed-dev promtool redis-server  ## set up and run the whole test suite
 	$(BIN)/pytest
 
 # Debian's `prometheus` package gives promtool (alert rule checks and unit tests) and the real
@@ -19,6 +19,12 @@ test: $(VENV)/.installed-dev promtool  ## set up and run the whole test suite
 promtool:
 	@command -v promtool >/dev/null && command -v prometheus >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus)
+
+# Debian's `redis-server`: the shared-state tests and drills start their own throwaway servers
+# on loopback ports (no persistence, nothing left running).
+redis-server:
+	@command -v redis-server >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server)
 
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev

@@ -13,8 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.errors import BodyTooLarge, error_response
 from service.observability.middleware import SCOPE_KEY
 
-# Told about each refusal (error, trace_id, path): the app logs and counts it.
+# Told about each refusal (error, trace_id, path): the app logs and counts it. The path is cut
+# to its first MAX_PATH_CHARS characters: it is attacker-sized and only goes into a log line.
 RefusalHook = Callable[[BodyTooLarge, str, str], None]
+MAX_PATH_CHARS = 2_048
 
 
 class BodyLimitMiddleware:
@@ -53,7 +55,7 @@ class BodyLimitMiddleware:
         trace = scope.get(SCOPE_KEY)
         trace_id = trace.trace_id if trace else ""
         if self.on_refuse is not None:
-            self.on_refuse(error, trace_id, scope["path"])
+            self.on_refuse(error, trace_id, scope["path"][:MAX_PATH_CHARS])
         response = error_response(error, trace_id)
         await response(scope, receive, send)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp
+    from starlette.applications import Starlette
 
     from service.settings import Settings
 
@@ -21,9 +21,9 @@ Handler = Callable[[argparse.Namespace], int]
 PRODUCT_COMMANDS = frozenset({"serve", "index"})
 
 
-def run_app(app: ASGIApp, settings: Settings, *, host: str | None, port: int | None) -> None:
-    """Serve ``app`` the way production does (uvloop, httptools, no access log) and, with
-    ``internal_port``, its internal app (/metrics, /readyz) on that port, in one process."""
+def run_app(app: Starlette, settings: Settings, *, host: str | None, port: int | None) -> None:
+    """Serve ``app`` the way production does (uvloop, httptools, no access log), and its
+    internal app (``/metrics``, ``/readyz``) on ``internal_port`` when one is set."""
     from service.internal_app import internal_app_of
     from service.servers import Listener, run_servers
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from opentelemetry.sdk.trace import TracerProvider
@@ -30,6 +31,9 @@ from service.resilience.retrieval import GuardedRetriever
 from service.resilience.wiring import build_generator, build_order_tool, tier_deadlines
 from service.settings import Settings
 
+if TYPE_CHECKING:
+    from service.state.shared import SharedState
+
 log = structlog.get_logger("beacon.startup")
 
 ServicesWrapper = Callable[[Services], Services]
@@ -43,9 +47,13 @@ class Resources:
     prompts: PromptSet
     provider: ChatProvider
     services: Services
+    shared: SharedState | None = None
+    """Redis-backed state when ``state.backend`` is ``redis`` (``service/state``)."""
 
     async def aclose(self) -> None:
         await self.services.generator.provider.aclose()
+        if self.shared is not None:
+            await self.shared.aclose()
 
 
 def build_provider(settings: Settings, faq: ChatProvider) -> ChatProvider:
@@ -172,6 +180,11 @@ def build_resources(
         policy=policy,
         canaries=canaries,
     )
+    shared = None
+    if settings.state.backend == "redis":
+        from service.state.wiring import share_state
+
+        services, shared = share_state(services, settings)
     if wrap is not None:
         services = wrap(services)
     provider = services.generator.provider
@@ -192,4 +205,5 @@ def build_resources(
         prompts=prompts,
         provider=provider,
         services=services,
+        shared=shared,
     )

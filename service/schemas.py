@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 MAX_QUESTION_CHARS = 2000
+"""The default of ``limits.max_question_chars``; validate with ``question_limit`` to apply the
+configured one."""
+
+
+def question_limit(max_chars: int) -> dict[str, int]:
+    """The validation context that holds a question to ``max_chars`` characters."""
+    return {"max_question_chars": max_chars}
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    question: str = Field(min_length=1)
     conversation_id: str | None = Field(
         default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"
     )
@@ -20,7 +27,17 @@ class AskRequest(BaseModel):
         default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$"
     )
     channel: Literal["web", "app", "chat", "email", "api"] | None = None
+    """Where the customer asked: logged, and counted in ``beacon_requests_by_channel_total``."""
     locale: str | None = Field(default=None, pattern=r"^(en|zh)([-_][A-Za-z]{2,4})?$")
+
+    @field_validator("question")
+    @classmethod
+    def _within_limit(cls, question: str, info: ValidationInfo) -> str:
+        context = info.context or {}
+        limit = int(context.get("max_question_chars", MAX_QUESTION_CHARS))
+        if len(question) > limit:
+            raise ValueError(f"String should have at most {limit} characters")
+        return question
 
 
 class Citation(BaseModel):

@@ -34,7 +34,8 @@ class LLMSettings(_Section):
     easy_model: str = "beacon-easy"
     hard_model: str = "beacon-hard"
     connect_timeout_s: float = Field(default=3.0, gt=0)
-    first_token_timeout_s: float = Field(default=10.0, gt=0)
+    # The HTTP client's own limits (a backstop: the per-tier deadlines of ``resilience`` are
+    # what a request is held to): a read that waits this long, a call that lasts this long.
     chunk_timeout_s: float = Field(default=15.0, gt=0)
     total_timeout_s: float = Field(default=60.0, gt=0)
     max_tokens: int = Field(default=512, ge=1)
@@ -76,6 +77,8 @@ class RouterSettings(_Section):
 
 
 class LimitSettings(_Section):
+    """``max_question_chars`` is what ``AskRequest`` accepts (422 past it)."""
+
     max_body_bytes: int = Field(default=16_384, ge=256)
     max_question_chars: int = Field(default=2000, ge=1)
     keepalive_s: float = Field(default=15.0, gt=0)
@@ -198,6 +201,26 @@ class ToolSettings(_Section):
     attempts: int = Field(default=2, ge=1)
 
 
+class StateSettings(_Section):
+    """Where shared state lives: in this process (and SQLite files under ``var/``), or in Redis
+    so that replicas share it (``service/state``). ``url``: ``redis://``, ``rediss://``,
+    ``unix://`` or ``redis+sentinel://host:port[,host:port]/service_name[/db]``; a password in
+    it stays masked in logs."""
+
+    backend: Literal["memory", "redis"] = "memory"
+    url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    key_prefix: str = Field(default="beacon", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+    max_connections: int = Field(default=32, ge=1)
+    timeout_s: float = Field(default=0.25, gt=0)
+    # After a failed call, features use their fallback for this long before Redis is tried again.
+    cooldown_s: float = Field(default=1.0, gt=0)
+    # While Redis is unreachable each replica allows this share of the rate limit and the
+    # concurrency limit on its own (1/replicas keeps the total at the limit).
+    local_share: float = Field(default=0.5, gt=0, le=1)
+    # A crashed replica's slots free themselves after this long (longer than any request).
+    slot_lease_s: float = Field(default=300.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BEACON_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -226,6 +249,9 @@ class Settings(BaseSettings):
     resilience: ResilienceSettings = ResilienceSettings()
     admission: AdmissionSettings = AdmissionSettings()
     tools: ToolSettings = ToolSettings()
+    state: StateSettings = StateSettings()
+    # In-process fault points for drills (``service/faults.py``); never on in production.
+    faults_enabled: bool = False
 
     @field_validator("canary", "extra_canaries")
     @classmethod

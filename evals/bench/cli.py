@@ -15,6 +15,7 @@ SCENARIO_NAMES = (
     "retrieval",
     "observability",
     "redactor",
+    "redos",
     "clients",
 )
 

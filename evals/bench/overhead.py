@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from evals.bench.fleet import Fleet, run_loadgen
+from evals.bench.fleet import Fleet, ServiceProcess, run_loadgen
 from evals.bench.profile import Profile
 from evals.bench.requests import QUESTIONS, ask, chat
 from evals.bench.summary import summarise_ms
@@ -50,14 +50,19 @@ def answer_text(base_url: str, question: str) -> str:
     return answer
 
 
-def plan_requests(fleet: Fleet, clients: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
-    """Per case label, the requests of one round: Beacon's, then (openai) the direct one."""
+def plan_requests(
+    fleet: Fleet, clients: tuple[str, ...]
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, ServiceProcess]]:
+    """Per case label, the requests of one round: Beacon's, then (openai) the direct one; and
+    the Beacon process of each case."""
     simulator = fleet.simulator(SIMULATOR)
     plans: dict[str, list[dict[str, Any]]] = {}
+    processes: dict[str, ServiceProcess] = {}
     cases: list[str | None] = [None, *clients]
     beacons = fleet.beacons([beacon_settings(client, simulator.base_url) for client in cases])
     for client, beacon in zip(cases, beacons, strict=True):
         case = "faq" if client is None else f"openai-{client}"
+        processes[case] = beacon
         for lang, question in QUESTIONS.items():
             label = f"{case}/{lang}"
             pair = [{**ask(beacon.base_url, question), "label": f"{label}/beacon"}]
@@ -67,7 +72,7 @@ def plan_requests(fleet: Fleet, clients: tuple[str, ...]) -> dict[str, list[dict
                 )
                 pair.append({**direct, "label": f"{label}/direct"})
             plans[label] = pair
-    return plans
+    return plans, processes
 
 
 def schedule(plans: dict[str, list[dict[str, Any]]], rounds: int) -> list[dict[str, Any]]:
@@ -79,11 +84,17 @@ def schedule(plans: dict[str, list[dict[str, Any]]], rounds: int) -> list[dict[s
 
 
 def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:
-    plans = plan_requests(fleet, profile.overhead_clients)
+    plans, processes = plan_requests(fleet, profile.overhead_clients)
     run_loadgen({"kind": "sequential", "requests": schedule(plans, profile.warmup)})
+    cpu_before = {case: process.cpu_seconds() for case, process in processes.items()}
     result = run_loadgen(
         {"kind": "sequential", "requests": schedule(plans, profile.overhead_rounds)}
     )
+    requests_per_case = profile.overhead_rounds * len(QUESTIONS)
+    cpu_per_request_ms = {
+        case: round((process.cpu_seconds() - cpu_before[case]) / requests_per_case * 1000, 3)
+        for case, process in processes.items()
+    }
     by_label: dict[str, list[dict[str, Any]]] = {}
     for item in result["results"]:
         by_label.setdefault(item["label"], []).append(item)
@@ -95,6 +106,9 @@ def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:
         },
         "rounds": profile.overhead_rounds,
         "cases": cases,
+        # Server CPU (user + system) per request, all of it: the faq case has no upstream, so
+        # this is a whole FAQ answer with observability on.
+        "server_cpu_per_request_ms": cpu_per_request_ms,
     }
 
 

@@ -55,4 +55,22 @@ SMOKE = Profile(
     retrieval_queries=20,
     retrieval_minilm=False,
 )
-PROFILES = {profile.name: profile for profile in (FULL, SMOKE)}
+# The acceptance figures in about a minute: 128 streams of 50 tokens/s started over
+# 500 ms, and the overhead cases at concurrency 1.
+ACCEPTANCE = Profile(
+    name="acceptance",
+    overhead_rounds=40,
+    overhead_clients=("direct",),
+    warmup=5,
+    stream_counts=(128,),
+    stream_tokens=100,
+    stream_ramp_s=0.5,
+    client_streams=16,
+    saturate_s=2.0,
+    saturate_connections=16,
+    observability_rounds=1,
+    retrieval_rows=(1_000,),
+    retrieval_queries=100,
+    retrieval_minilm=False,
+)
+PROFILES = {profile.name: profile for profile in (FULL, SMOKE, ACCEPTANCE)}

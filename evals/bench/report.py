@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from evals.bench import redactor
+from evals.bench import redactor, redos
 
 Row = tuple[str, str, str, str, str]
 
@@ -17,6 +17,10 @@ def _verdict(value: float | None, target: float, *, at_most: bool) -> str:
 
 
 def overhead_rows(result: dict[str, Any]) -> Iterator[Row]:
+    for case_name, cpu_ms in result.get("server_cpu_per_request_ms", {}).items():
+        target = "≤ 1.5 ms" if case_name == "faq" else ""
+        met = _verdict(cpu_ms, 1.5, at_most=True) if case_name == "faq" else ""
+        yield ("overhead", f"{case_name} server CPU per request", f"{cpu_ms} ms", target, met)
     for label, case in result["cases"].items():
         ttft, total = case["added_ttft"], case["added_total"]
         yield (
@@ -56,6 +60,32 @@ def streams_rows(result: dict[str, Any]) -> Iterator[Row]:
             target,
             met,
         )
+        if "late_share" in case:
+            late, stalled = case["late_share"], case["stalled_share"]
+            met_late = _verdict(late, 0.0, at_most=True) if n <= 128 else ""
+            met_stalled = _verdict(stalled, 0.0, at_most=True) if n <= 128 else ""
+            yield (
+                "streams",
+                f"{n} streams late (> 50 ms after upstream)",
+                f"{late}",
+                "0",
+                met_late,
+            )
+            yield (
+                "streams",
+                f"{n} streams stalled (gap > upstream + 50 ms)",
+                f"{stalled}",
+                "0",
+                met_stalled,
+            )
+            added = case["added_ttft_p50_ms"]
+            yield (
+                "streams",
+                f"{n} streams added TTFT p50",
+                f"{added} ms",
+                "≤ 2 ms",
+                _verdict(added, 2.0, at_most=True),
+            )
         cpu, share = case["cpu_per_token_us"], case.get("server_cpu_share")
         yield (
             "streams",
@@ -127,6 +157,7 @@ ROWS = {
     "retrieval": retrieval_rows,
     "observability": observability_rows,
     "redactor": redactor.rows,
+    "redos": redos.rows,
     "clients": clients_rows,
 }
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from evals.bench import clients, overhead, redactor, retrieval, streams, throughput
+from evals.bench import clients, overhead, redactor, redos, retrieval, streams, throughput
 from evals.bench.fleet import Fleet
 from evals.bench.profile import PROFILES, Profile
 from evals.bench.report import markdown
@@ -33,6 +33,7 @@ SCENARIOS: dict[str, Scenario] = {
     "retrieval": retrieval.run,
     "observability": throughput.run_observability,
     "redactor": redactor.run,
+    "redos": redos.run,
     "clients": clients.run,
 }
 

@@ -1,7 +1,10 @@
 """``streams``: N concurrent SSE streams at 50 tokens/s each, through Beacon and straight.
 
 A stream is stall-free when no gap between two of its token frames exceeds the simulator's
-interval (20 ms at 50 tokens/s) by more than 50 ms. Streams start spread over ``ramp_s``, as
+interval (20 ms at 50 tokens/s) by more than 50 ms; it is stalled otherwise. A stream is late
+when its first token arrives more than 50 ms after the upstream's (the median time to first
+token of the same streams sent straight to the simulator). ``added_ttft_p50_ms`` is the median
+time to first token through Beacon minus the direct one. Streams start spread over ``ramp_s``, as
 customers arrive. Server CPU per token is Beacon's user + system time over the run (from
 ``/proc/<pid>/stat``) divided by the token frames it delivered, so it includes each request's
 own work (guard, retrieval, routing, accounting) spread over its tokens.
@@ -19,6 +22,7 @@ from evals.upstream.tokens import split_tokens
 
 TOKENS_PER_SECOND = 50.0
 STALL_MARGIN_S = 0.050
+LATE_MARGIN_S = 0.050
 SENTENCE = "Your refund is on its way and should reach your card within five business days. "
 
 
@@ -35,6 +39,18 @@ def stall_free_share(result: dict[str, Any], *, interval_s: float, tokens: int) 
         if gap <= limit and count >= tokens * 0.5
     )
     return round(ok / int(result["streams"]), 4)
+
+
+def late_share(result: dict[str, Any], *, upstream_ttft_s: float) -> float:
+    """Streams whose first token came more than ``LATE_MARGIN_S`` after the upstream's (a
+    stream with no first token at all is late too)."""
+    on_time = sum(1 for ttft in result["ttft_s"] if ttft <= upstream_ttft_s + LATE_MARGIN_S)
+    return round(1 - on_time / int(result["streams"]), 4)
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else 0.0
 
 
 def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:
@@ -69,12 +85,15 @@ def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:
         result = run_loadgen({**through, "count": count})
         cpu = beacon.cpu_seconds() - cpu_before
         tokens = sum(result["tokens"])
+        upstream_ttft_s = median(baseline["ttft_s"])
+        stall_free = stall_free_share(result, interval_s=interval_s, tokens=profile.stream_tokens)
         cases.append(
             {
                 "streams": count,
-                "stall_free_share": stall_free_share(
-                    result, interval_s=interval_s, tokens=profile.stream_tokens
-                ),
+                "late_share": late_share(result, upstream_ttft_s=upstream_ttft_s),
+                "stalled_share": round(1 - stall_free, 4),
+                "added_ttft_p50_ms": round((median(result["ttft_s"]) - upstream_ttft_s) * 1000, 3),
+                "stall_free_share": stall_free,
                 "direct_stall_free_share": stall_free_share(
                     baseline, interval_s=interval_s, tokens=profile.stream_tokens
                 ),

@@ -175,16 +175,16 @@ class FaultyAnswerCache(AnswerCache):
         if not current_faults().any:
             super().remember_search(normalized, kb_version, evidence)
 
-    def serve(self, plan: AnswerPlan, key: CacheKey | None) -> AnswerPlan:
+    async def serve(self, plan: AnswerPlan, key: CacheKey | None) -> AnswerPlan:
         faults = current_faults()
         if faults.points - {FaultPoint.CACHE_UNAVAILABLE} or faults.model_fault:
             return plan
-        return super().serve(plan, key)
+        return await super().serve(plan, key)
 
-    def lookup(self, key: CacheKey) -> str | None:
+    async def lookup(self, key: CacheKey) -> str | None:
         if fault_active(FaultPoint.CACHE_UNAVAILABLE):
             raise ConnectionError("answer cache unavailable (injected fault)")
-        return super().lookup(key)
+        return await super().lookup(key)
 
 
 class SimulatorFaultProvider:

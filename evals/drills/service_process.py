@@ -57,10 +57,12 @@ def service_environment(settings: Mapping[str, str]) -> dict[str, str]:
 
 @contextmanager
 def start_beacon(
-    settings: Mapping[str, str], *, port: int, log_path: Path
+    settings: Mapping[str, str], *, port: int, log_path: Path, faults: bool = True
 ) -> Iterator[BeaconProcess]:
-    """Start ``beacon serve`` with ``settings`` (``BEACON_*`` variables) until the block exits."""
-    command = [sys.executable, "-m", "evals.harness.serve", "--faults", "--port", str(port)]
+    """Start Beacon with ``settings`` (``BEACON_*`` variables) until the block exits: through
+    the drill harness (fault points installed) or, ``faults=False``, as ``beacon serve``."""
+    entry = ["evals.harness.serve", "--faults"] if faults else ["service.cli", "serve"]
+    command = [sys.executable, "-m", *entry, "--port", str(port)]
     with log_path.open("wb") as output:
         process = subprocess.Popen(
             command,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from service.app import Harness, create_app
 from service.cli import run_app
+from service.pipeline.services import Services
 from service.settings import Settings
 
 
@@ -35,7 +36,7 @@ def build_harness(*, faults: bool, eval_system_prompts: Path | None) -> Harness:
 def combine(first: Harness, second: Harness) -> Harness:
     """Both harnesses: ``first``'s service wrapper runs first."""
 
-    def wrap(services):  # type: ignore[no-untyped-def]
+    def wrap(services: Services) -> Services:
         for harness in (first, second):
             if harness.wrap_services is not None:
                 services = harness.wrap_services(services)

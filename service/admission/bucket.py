@@ -42,8 +42,9 @@ class RateLimiter:
         self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
 
-    def try_take(self, caller: str) -> float | None:
-        """None when ``caller`` may proceed, else the ``Retry-After`` in seconds."""
+    async def try_take(self, caller: str) -> float | None:
+        """None when ``caller`` may proceed, else the ``Retry-After`` in seconds (awaitable, like
+        the shared limiter in ``service/state/rate_limit.py``)."""
         if self.rate_per_s is None:
             return None
         bucket = self._buckets.get(caller)

@@ -9,43 +9,61 @@ the request's accounting releases when it ends.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Protocol
 
 from service.admission.bucket import RateLimiter
 from service.admission.caller import Caller
-from service.admission.gate import ConcurrencyGate, Ticket
+from service.admission.gate import ConcurrencyGate
 from service.admission.keys import ApiKeys
 from service.errors import Overloaded, RateLimited, Unauthorized
 from service.observability.metrics import Metrics
 from service.settings import AdmissionSettings
 
 
+class Limiter(Protocol):
+    async def try_take(self, caller: str) -> float | None: ...
+
+
+class Slot(Protocol):
+    def wait(self) -> AsyncIterator[int]: ...
+
+    def release(self) -> bool: ...
+
+
+class Gate(Protocol):
+    def enter(self) -> Slot: ...
+
+
 class Admission:
-    def __init__(self, settings: AdmissionSettings, metrics: Metrics) -> None:
+    """In-process limits by default; ``limiter`` and ``gate`` are the seams for shared ones
+    (Redis, ``service/state``), so that limits hold across replicas."""
+
+    def __init__(
+        self,
+        settings: AdmissionSettings,
+        metrics: Metrics,
+        *,
+        limiter: Limiter | None = None,
+        gate: Gate | None = None,
+    ) -> None:
         self.metrics = metrics
         self.keys = ApiKeys.from_settings(settings)
-        self.limiter = RateLimiter(rate_per_s=settings.rate_per_s, burst=settings.burst)
-        self.gate = ConcurrencyGate(
-            limit=settings.max_in_flight,
-            max_queue=settings.max_queue,
-            max_wait_s=settings.max_wait_s,
-            queued_every_s=settings.queued_every_s,
-            retry_after_s=settings.retry_after_s,
-            metrics=metrics,
-        )
+        self.limiter = limiter or RateLimiter(rate_per_s=settings.rate_per_s, burst=settings.burst)
+        self.gate = gate or local_gate(settings, metrics)
 
     def authenticate(self, headers: Mapping[str, str]) -> Caller:
-        """The caller the headers prove (key, and customer from the key's tenant or a signed
-        customer token), or raise ``Unauthorized`` / ``InvalidCustomerToken`` (both 401)."""
+        """The caller the headers prove (its key, and the customer it acts for), or raise
+        ``Unauthorized`` / ``InvalidCustomerToken``."""
         try:
             return self.keys.identify(headers)
         except Unauthorized:
             self._shed("unauthorized")
             raise
 
-    def enter(self, caller: Caller) -> Ticket:
+    async def enter(self, caller: Caller) -> Slot:
         """A slot or a queue place for this request, or raise the refusal to send instead."""
-        retry_after_s = self.limiter.try_take(caller.identity)
+        retry_after_s = await self.limiter.try_take(caller.identity)
         if retry_after_s is not None:
             self._shed("rate_limited")
             raise RateLimited(retry_after_s=retry_after_s)
@@ -55,9 +73,21 @@ class Admission:
             self._shed("queue_full")
             raise
 
-    def admit(self, headers: Mapping[str, str]) -> Ticket:
+    async def admit(self, headers: Mapping[str, str]) -> Slot:
         """``authenticate`` then ``enter``, for callers that hold nothing but headers."""
-        return self.enter(self.authenticate(headers))
+        return await self.enter(self.authenticate(headers))
 
     def _shed(self, reason: str) -> None:
         self.metrics.shed.labels(reason).inc()
+
+
+def local_gate(settings: AdmissionSettings, metrics: Metrics, *, share: float = 1.0) -> Gate:
+    """This process's concurrency limit and queue (``share`` of the configured ones)."""
+    return ConcurrencyGate(
+        limit=max(1, int(settings.max_in_flight * share)),
+        max_queue=int(settings.max_queue * share),
+        max_wait_s=settings.max_wait_s,
+        queued_every_s=settings.queued_every_s,
+        retry_after_s=settings.retry_after_s,
+        metrics=metrics,
+    )

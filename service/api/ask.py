@@ -17,7 +17,7 @@ from service.errors import ServiceError, error_response
 from service.pipeline.accounting import AccountedAsk
 from service.pipeline.context import AskContext
 from service.pipeline.encoder import collect_response
-from service.schemas import AskRequest, AskResponse, ErrorBody
+from service.schemas import AskRequest, AskResponse, ErrorBody, question_limit
 from service.sse import SSEResponse
 
 router = APIRouter()
@@ -38,7 +38,7 @@ _BODY = {
 async def ask(
     request: Request, services: ServicesDep, trace: TraceDep, caller: CallerDep
 ) -> Response:
-    body = await read_ask(request)
+    body = await read_ask(request, max_chars=services.config.max_question_chars)
     answer = AccountedAsk(body, AskContext(services, trace, caller))
     try:
         await answer.plan()
@@ -59,10 +59,12 @@ async def ask(
     return error_response(collected, trace.trace_id)
 
 
-async def read_ask(request: Request) -> AskRequest:
+async def read_ask(request: Request, *, max_chars: int) -> AskRequest:
     """The validated body (after authentication: a bad key never learns the schema)."""
     try:
-        return AskRequest.model_validate_json(await request.body())
+        return AskRequest.model_validate_json(
+            await request.body(), context=question_limit(max_chars)
+        )
     except ValidationError as error:
         raise RequestValidationError(
             [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]

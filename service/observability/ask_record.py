@@ -27,6 +27,8 @@ class AskOutcome:
     latency_ms: float
     conversation_id: str | None = None
     channel: str | None = None
+    customer_id: str | None = None
+    """As the client sent it (not authenticated): for support staff to find a customer's asks."""
     route: str = "none"
     route_reason: str = ""
     tier: str = "none"
@@ -60,6 +62,7 @@ class AskOutcome:
             "span_id": self.span_id,
             "conversation_id": self.conversation_id,
             "channel": self.channel,
+            "customer_id": self.customer_id,
             "route": self.route,
             "route_reason": self.route_reason,
             "tier": self.tier,
@@ -114,6 +117,7 @@ class Accountant:
         m = self.metrics
         exemplar = {"trace_id": outcome.trace_id}
         m.requests.labels(outcome.route, outcome.outcome).inc()
+        m.requests_by_channel.labels(outcome.channel or "none").inc()
         m.request_duration.labels(outcome.route).observe(outcome.latency_ms / 1000, exemplar)
         if outcome.ttft_ms is not None:
             ttft_s = outcome.ttft_ms / 1000

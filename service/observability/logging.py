@@ -56,6 +56,9 @@ def configure_logging(settings: ObservabilitySettings, *, redact: Processor | No
 # log line off from its trace.
 UNREDACTED_KEYS = frozenset({"trace_id", "span_id", "event", "level", "timestamp"})
 REDACTION_CACHE_SIZE = 4096
+# Only short values are cached: the ones that repeat (routes, models, versions, FAQ ids) are
+# short, and a cache of attacker-chosen paths would hold up to 4,096 x 8 KB otherwise.
+CACHED_VALUE_CHARS = 256
 
 
 def redaction_processor(policy: RedactionPolicy, *, canaries: tuple[str, ...]) -> Processor:
@@ -67,12 +70,14 @@ def redaction_processor(policy: RedactionPolicy, *, canaries: tuple[str, ...]) -
     per field."""
 
     @functools.lru_cache(maxsize=REDACTION_CACHE_SIZE)
-    def redact_string(text: str) -> object:
+    def redact_short(text: str) -> object:
         return redact_value(text, policy, canaries=canaries)
 
     def redact(value: object) -> object:
         if isinstance(value, str):
-            return redact_string(value)
+            if len(value) <= CACHED_VALUE_CHARS:
+                return redact_short(value)
+            return redact_value(value, policy, canaries=canaries)  # cut to MAX_VALUE_CHARS
         if isinstance(value, dict):
             return {key: redact(item) for key, item in value.items()}
         if isinstance(value, list | tuple):

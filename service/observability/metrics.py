@@ -27,7 +27,8 @@ from service.errors import (
     Unauthorized,
 )
 
-ROUTES = ("faq", "easy", "hard", "risky", "out_of_scope", "tool", "none")
+ROUTES = ("faq", "easy", "hard", "risky", "out_of_scope", "tool", "clarify", "none")
+CHANNELS = ("web", "app", "chat", "email", "api", "none")
 OUTCOMES = ("ok", "refused", "handoff", "error", "client_disconnected", "shed")
 KNOWN_ERRORS: tuple[type[ServiceError], ...] = (
     InvalidRequest, BodyTooLarge, Unauthorized, InputRejected, RateLimited, Overloaded,
@@ -36,9 +37,13 @@ KNOWN_ERRORS: tuple[type[ServiceError], ...] = (
 )  # fmt: skip
 SHED_REASONS = ("rate_limited", "queue_full", "queue_timeout", "body_too_large", "unauthorized")
 HANDOFF_REASONS = ("risk_terms", "guard_conservative", "fallback", "customer_request")
-REDACTION_KINDS = ("email", "phone", "card", "cn_id", "secret", "canary", "markup")
+REDACTION_KINDS = (
+    "email", "phone", "card", "cn_id", "iban", "ssn", "ip_address", "secret", "canary", "markup",
+)  # fmt: skip
 CACHE_RESULTS = ("hit", "miss", "error")
 TOOLS = ("get_order_status",)
+STATE_FEATURES = ("cache", "rate_limit", "slots", "breaker", "conversations", "turns", "feedback")
+STATE_BUCKETS = (0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5)
 
 TTFT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
@@ -62,6 +67,12 @@ class Metrics:
             "beacon_requests",
             "Accepted /ask requests by route and outcome.",
             ["route", "outcome"],
+            registry=r,
+        )
+        self.requests_by_channel = Counter(
+            "beacon_requests_by_channel",
+            "Accepted /ask requests by the channel the customer asked from.",
+            ["channel"],
             registry=r,
         )
         self.request_duration = Histogram(
@@ -135,6 +146,25 @@ class Metrics:
             ["model"],
             registry=r,
         )
+        self.state_duration = Histogram(
+            "beacon_state_duration_seconds",
+            "Shared-state (Redis) call time by feature.",
+            ["feature"],
+            buckets=STATE_BUCKETS,
+            registry=r,
+        )
+        self.state_errors = Counter(
+            "beacon_state_errors",
+            "Shared-state calls that failed or were skipped while Redis was unavailable.",
+            ["feature"],
+            registry=r,
+        )
+        self.state_up = Gauge(
+            "beacon_state_up",
+            "1 while the shared-state store answers (always 1 for in-process state).",
+            registry=r,
+        )
+        self.state_up.set(1)
         self._preinitialise(models)
         if not enabled:
             self._disable()
@@ -145,6 +175,8 @@ class Metrics:
             self.request_duration.labels(route)
             for outcome in OUTCOMES:
                 self.requests.labels(route, outcome)
+        for channel in CHANNELS:
+            self.requests_by_channel.labels(channel)
         for model in models:
             self.add_model(model)
         for error in KNOWN_ERRORS:
@@ -159,6 +191,9 @@ class Metrics:
             self.cache_requests.labels(result)
         for tool in TOOLS:
             self.tool_denied.labels(tool)
+        for feature in STATE_FEATURES:
+            self.state_duration.labels(feature)
+            self.state_errors.labels(feature)
 
     def _disable(self) -> None:
         """Swap every metric for a no-op and empty the registry (overhead measurements only).

@@ -16,6 +16,9 @@ from service.errors import ServiceError
 from service.observability.metrics import Metrics
 
 log = structlog.get_logger("beacon.http")
+# A refused request's path is the client's to choose (60 KB of it fits in a request line): only
+# its start is logged, so the line stays small and its redaction cheap.
+MAX_LOGGED_PATH_CHARS = 512
 
 
 def record_rejection(
@@ -32,7 +35,7 @@ def record_rejection(
     log.info(
         "request_rejected",
         trace_id=trace_id,
-        path=path,
+        path=path[:MAX_LOGGED_PATH_CHARS],
         status=error.status,
         error_layer=error.layer,
         error_code=error.code,

@@ -18,7 +18,11 @@ from opentelemetry.trace import Link, Status
 
 from service.pipeline.redact import RedactionPolicy, redact_value
 
-__all__ = ["RedactingSpanExporter"]
+__all__ = ["MAX_SPAN_VALUE_CHARS", "RedactingSpanExporter"]
+
+# Span text is cut to this before it is redacted: a URL or a User-Agent is the client's to size
+# (56 KB fit in one header), and a trace needs its start only.
+MAX_SPAN_VALUE_CHARS = 2_048
 
 
 class RedactingSpanExporter(SpanExporter):
@@ -68,8 +72,13 @@ class RedactingSpanExporter(SpanExporter):
 
     def _value(self, value: Any) -> Any:
         if isinstance(value, str | list | tuple | dict):
-            return redact_value(value, self.policy, canaries=self.canaries)
+            return redact_value(
+                value, self.policy, canaries=self.canaries, max_chars=MAX_SPAN_VALUE_CHARS
+            )
         return value  # numbers and booleans carry no text
 
     def _text(self, text: str | None) -> str:
-        return str(redact_value(text or "", self.policy, canaries=self.canaries))
+        redacted = redact_value(
+            text or "", self.policy, canaries=self.canaries, max_chars=MAX_SPAN_VALUE_CHARS
+        )
+        return str(redacted)

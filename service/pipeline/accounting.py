@@ -107,6 +107,7 @@ class AccountedAsk:
             latency_ms=context.elapsed_ms(),
             conversation_id=ask.conversation_id,
             channel=ask.channel,
+            customer_id=ask.customer_id,
             error_layer=cause.layer if cause is not None else None,
             error_code=cause.code if cause is not None else None,
             question=_redacted(ask.question, context) if log_text else None,

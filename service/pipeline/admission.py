@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from service.admission.gate import Ticket
+from service.admission.control import Slot
 from service.observability.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Admitted:
-    ticket: Ticket
+    ticket: Slot
     metrics: Metrics
     queued_position: int | None = None
     """The request's first place in the queue; None when a slot was free at once."""
@@ -33,7 +33,7 @@ class Admitted:
 async def admit_request(context: AskContext) -> Admitted:
     """Step: raise ``RateLimited``/``Overloaded``/``QueueTimeout``, or hold a slot."""
     services = context.services
-    ticket = services.admission.enter(context.caller)
+    ticket = await services.admission.enter(context.caller)
     first: int | None = None
     try:
         async for position in ticket.wait():

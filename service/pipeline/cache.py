@@ -127,20 +127,20 @@ class AnswerCache:
     def remember_search(self, normalized: str, kb_version: str, evidence: list[Evidence]) -> None:
         self.searches.put((normalized, kb_version), list(evidence))
 
-    def lookup(self, key: CacheKey) -> str | None:
+    async def lookup(self, key: CacheKey) -> str | None:
         """The stored answer for ``key``; raises when the store cannot be reached."""
         return self.answers.get(key)
 
     def store(self, key: CacheKey, text: str) -> None:
         self.answers.put(key, text)
 
-    def serve(self, plan: AnswerPlan, key: CacheKey | None) -> AnswerPlan:
+    async def serve(self, plan: AnswerPlan, key: CacheKey | None) -> AnswerPlan:
         """Look ``key`` up: on a hit, the plan replays the stored text (no model call); on a
         miss it keeps ``key`` as its ``cache_key``, for ``execute`` to store a clean answer."""
         if key is None or plan.request is None or plan.outcome != "ok":
             return plan  # templates (refusals, handoffs) cost nothing to serve
         try:
-            text = self.lookup(key)
+            text = await self.lookup(key)
         except Exception as error:  # an unavailable cache is a miss that stores nothing
             log.warning("cache_failed", error_type=type(error).__name__)
             self.metrics.cache_requests.labels("error").inc()
@@ -155,8 +155,8 @@ class AnswerCache:
 async def look_up_answer(plan: AnswerPlan, context: AskContext) -> AnswerPlan:
     """Step: a first-turn question asked before is served from the cache."""
     cache = context.services.cache
-    if cache is None:
-        return plan
+    if cache is None or plan.tool_calls:
+        return plan  # an answer built on a tool's result (an order) is one customer's own
     key = CacheKey.single_turn(
         plan.question,
         plan.turn,
@@ -165,7 +165,7 @@ async def look_up_answer(plan: AnswerPlan, context: AskContext) -> AnswerPlan:
         route=plan.route,
         lang=plan.lang,
     )
-    return cache.serve(plan, key)
+    return await cache.serve(plan, key)
 
 
 def build_answer_cache(settings: CacheSettings, metrics: Metrics) -> AnswerCache | None:

@@ -80,16 +80,30 @@ _CAESAR = [str.maketrans(_LOWER + _LOWER.upper(), r + r.upper()) for r in _ROTAT
 _TOKENS = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
 _CHAR_RUN = re.compile(r"(.)\1{15,}")
 
-_PII_KINDS = (RedactionKind.EMAIL, RedactionKind.PHONE, RedactionKind.CARD, RedactionKind.CN_ID)
+_PII_KINDS = (
+    RedactionKind.EMAIL,
+    RedactionKind.PHONE,
+    RedactionKind.CARD,
+    RedactionKind.CN_ID,
+    RedactionKind.IBAN,
+    RedactionKind.SSN,
+    RedactionKind.IP_ADDRESS,
+)
 
 
 def inspect_question(text: str, *, max_chars: int = 2000, policy: RedactionPolicy) -> GuardVerdict:
-    """Look for injection, extraction and smuggling signals in a customer's question."""
+    """Look for injection, extraction and smuggling signals in a customer's question.
+
+    Only the first `max_chars` + 1 characters are read: a longer question is refused as
+    oversized whatever it says, and no scan may cost more than its size cap allows.
+    """
+    oversized = len(text) > max_chars
+    text = text[: max_chars + 1]
     visible, invisible, hidden = _strip_invisible(text)
     normalized, folded = _fold_homoglyphs(unicodedata.normalize("NFKC", visible))
     strong, weak = _phrase_signals(normalized)
     weak |= _shape_signals(invisible=invisible, folded=folded, text=normalized)
-    if len(text) > max_chars:
+    if oversized:
         strong.add(S.OVERSIZED)
     decoded, blob = _decoded_payloads(normalized)
     if blob:

@@ -6,13 +6,20 @@ steps", "我忘记密码了怎么办". A *strong* pattern is an unambiguous atte
 instructions, extract the prompt, a secret or other people's data, switch on a jailbreak "mode");
 a *weak* one is suspicious but has innocent readings ("ignore the above", role play).
 `PHRASES` see the normalised, lower-cased question; `CASED_PHRASES` see its letter case.
+
+The phrases stay on Python's engine, not RE2: "tell me how to reset the passcode" is help, not an
+attack, and saying so takes negative lookahead (`_NOT_HELP`, `_NOT_HOW`), which RE2 lacks. They
+are linear instead by shape: whitespace is collapsed before matching (so `\\s+` reads one space),
+every gap between words is bounded, the guard reads at most `max_chars` + 1 characters, and
+`tests/safety/test_redos.py` times each one on adversarial text. The one pattern that was not
+(the fake dialogue's two 600-character gaps) is the linear scanner `FakeDialogue`.
 """
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 
 class GuardSignal(StrEnum):
@@ -34,10 +41,14 @@ class GuardSignal(StrEnum):
     PII = "pii"
 
 
+class Matcher(Protocol):
+    def search(self, text: str, /) -> object | None: ...
+
+
 class Phrase(NamedTuple):
     signal: GuardSignal
     strong: bool
-    pattern: re.Pattern[str]
+    pattern: Matcher
 
 
 S = GuardSignal
@@ -168,9 +179,6 @@ _TABLE: tuple[tuple[GuardSignal, bool, str], ...] = (
      r"|摩斯|密文|十六进制|二进制)"),
     (S.ENCODED_PAYLOAD, False, r"\b(?:combine|interlace|concatenate|join|put together)\b[^.?!\n]"
      r"{0,40}\b(?:parts?|strings?|pieces)\b|\b[a-z]\s*=\s*[a-z]\s*\+\s*[a-z]\b"),
-    (S.FAKE_DIALOGUE, False, r"(?:^|\s)(?:q|question|user|human|问)\s*[:：].{1,600}?(?:\s|。)"
-     r"(?:a|answer|assistant|ai|bot|答)\s*[:：].{1,600}?(?:\s|。)(?:q|question|user|human|问)"
-     r"\s*[:：]"),
     (S.EMBEDDED_MARKUP, False, r"<!--|<\s*(?:html|body|script|iframe|caption)\b"),
 )  # fmt: skip
 
@@ -182,5 +190,40 @@ _CASED_TABLE: tuple[tuple[GuardSignal, bool, str], ...] = (
      r"live\b"),
 )  # fmt: skip
 
-PHRASES = tuple(Phrase(s, strong, re.compile(p)) for s, strong, p in _TABLE)  # on lower case
+
+class FakeDialogue:
+    """A pasted conversation, "q: … a: … q: …", each gap 1-600 characters: a linear scan.
+
+    As one regex (two lazy 600-character gaps between role markers) this cost ~150 ms on a
+    2,000-character question: every marker restarted both gaps. Here the role markers are found
+    once, left to right, and only the latest of each role matters: a gap has an upper bound
+    only, so the nearest earlier marker is the one most likely to be in range.
+    """
+
+    MAX_GAP = 600
+    _MARKER = re.compile(
+        r"(?<![^\s。])(?:(?P<q>question|q|user|human|问)|(?:answer|assistant|a|ai|bot|答))"
+        r" {0,3}[:：]"
+    )
+
+    def search(self, text: str, /) -> bool | None:
+        question_end = answer_end = -1  # where the latest usable marker of each role ended
+        for marker in self._MARKER.finditer(text):
+            gap_end = marker.start() - 1  # the separator before a marker closes the gap
+            if marker.group("q") is not None:
+                if answer_end >= 0 and self._in_range(answer_end, gap_end):
+                    return True
+                question_end = marker.end()
+            elif question_end >= 0 and self._in_range(question_end, gap_end):
+                answer_end = marker.end()
+        return None
+
+    def _in_range(self, end: int, gap_end: int) -> bool:
+        return 1 <= gap_end - end <= self.MAX_GAP
+
+
+PHRASES = (  # on lower case, whitespace collapsed
+    *(Phrase(s, strong, re.compile(p)) for s, strong, p in _TABLE),
+    Phrase(S.FAKE_DIALOGUE, False, FakeDialogue()),
+)
 CASED_PHRASES = tuple(Phrase(s, strong, re.compile(p)) for s, strong, p in _CASED_TABLE)

@@ -27,6 +27,7 @@ class CompiledRule(NamedTuple):
     pending: re.Pattern[str] | None
     until: re.Pattern[str] | None
     until_pending: re.Pattern[str] | None
+    lead: re.Pattern[str]  # the first character of the full or a pending pattern
 
 
 class Hit(NamedTuple):
@@ -58,13 +59,22 @@ def _compile(rule: Rule) -> CompiledRule:
         return re.compile(pattern) if pattern else None
 
     pending = "|".join(f"(?:{p})" for p in rule.pending)
+    leads = {_first_token(p) for p in (rule.full, *rule.pending)}
     return CompiledRule(
         rule,
         re.compile(rule.full),
         optional(pending),
         optional(rule.until),
         optional(rule.until_pending),
+        re.compile("|".join(sorted(leads))),
     )
+
+
+def _first_token(pattern: str) -> str:
+    token = _TOKEN.match(pattern)
+    if token is None:
+        raise ValueError(f"a rule pattern must start with one character: {pattern!r}")
+    return token.group()
 
 
 _TOKEN = re.compile(r"\[(?:\\.|[^\]\\])*\]|\\.|[^()\[\]|?*+{}.^$\\]")  # literal, escape, class
@@ -117,11 +127,13 @@ class PatternSet:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self._rules = [_compile(rule) for rule in rules]
+        self._by_char: dict[str, list[CompiledRule]] = {}
         final = [(f"f{i}", rule.full) for i, rule in enumerate(rules)]
         partial = [(f"p{i}_{j}", p) for i, r in enumerate(rules) for j, p in enumerate(r.pending)]
         self._stream = _alternation(partial + final)
         self._final = _alternation(final)
         canaries = [r for r in rules if r.kind is RedactionKind.CANARY]
+        self._canary_reach = max((_max_width(r.full) for r in canaries), default=0)
         self._canary_final = re.compile("|".join(r.full for r in canaries)) if canaries else None
         pending = "|".join(p for r in canaries for p in r.pending) or "(?!)"
         self._canary_stream = (
@@ -129,6 +141,15 @@ class PatternSet:
             if self._canary_final
             else None
         )
+
+    def _candidates(self, ch: str) -> list[CompiledRule]:
+        """The rules whose patterns can start with `ch`, in priority order (cached per char)."""
+        rules = self._by_char.get(ch)
+        if rules is None:
+            rules = [rule for rule in self._rules if rule.lead.match(ch)]
+            if len(self._by_char) < 4_096:  # bounded: a text of many distinct characters
+                self._by_char[ch] = rules
+        return rules
 
     def plain_cut(self, text: str, pos: int) -> int | None:
         """Where a stream must hold back, if nothing from `pos` to there needs redacting."""
@@ -161,7 +182,7 @@ class PatternSet:
         self, text: str, q: int, *, final: bool, blocking: frozenset[RedactionKind]
     ) -> Hit | _Pending | None:
         best: Hit | None = None
-        for rule in self._rules:
+        for rule in self._candidates(text[q]):
             if not final and rule.pending is not None and rule.pending.match(text, q):
                 return PENDING
             hit = _hit(rule, text, q, final=final)
@@ -171,23 +192,38 @@ class PatternSet:
                 return hit
             if best is None or _reach(hit) > _reach(best):
                 best = hit
-        if best is None or best.kind is RedactionKind.MARKUP:
-            return best  # markup is dropped whole: nothing inside it reaches the client
+        if best is None or best.kind is RedactionKind.MARKUP or best.end == OPEN:
+            return best  # dropped whole (markup, an open element): nothing inside it is released
         return self._canary_inside(best, text, final=final, blocking=blocking)
 
     def _canary_inside(
         self, hit: Hit, text: str, *, final: bool, blocking: frozenset[RedactionKind]
     ) -> Hit | _Pending:
         # A canary that starts inside a masked match could leak its tail: block at the match.
-        finder = self._canary_final if final else self._canary_stream
-        if finder is None or RedactionKind.CANARY not in blocking:
+        # Only a canary starting before hit.end matters, so the search stops `_canary_reach`
+        # past it (searching to the end of the text made redaction quadratic). Where that
+        # limit is inside the text, every such canary has fully arrived: no pending case.
+        if self._canary_final is None or RedactionKind.CANARY not in blocking:
             return hit
-        m = finder.search(text, hit.start + 1)
+        limit = hit.end + self._canary_reach
+        finder = self._canary_stream if not final and limit >= len(text) else self._canary_final
+        assert finder is not None
+        m = finder.search(text, hit.start + 1, min(limit, len(text)))
         if m is None or m.start() >= hit.end:
             return hit
         if m.lastgroup == "p":
             return PENDING
         return hit._replace(kind=RedactionKind.CANARY)
+
+
+def _max_width(pattern: str) -> int:
+    """The most characters `pattern` can match (rule patterns are bounded by construction)."""
+    width = re._parser.parse(pattern).getwidth()[1]  # type: ignore[attr-defined]
+    if width >= re._constants.MAXREPEAT:  # type: ignore[attr-defined]
+        raise ValueError(
+            f"an unbounded canary pattern cannot be searched in linear time: {pattern!r}"
+        )
+    return int(width)
 
 
 def _reach(hit: Hit) -> float:

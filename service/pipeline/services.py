@@ -41,7 +41,9 @@ class Router(Protocol):
 class OrderLookup(Protocol):
     def get_order_status(
         self, order_id: str, calls: list[str], *, customer_id: str | None
-    ) -> Awaitable[OrderStatus]: ...
+    ) -> Awaitable[OrderStatus]:
+        """Only orders ``customer_id`` owns are found; others read as missing."""
+        ...
 
 
 Planner = Callable[["AskRequest", "AskContext"], Awaitable["AnswerPlan"]]

@@ -82,6 +82,12 @@ class CircuitBreaker:
         """The call ended without a verdict (the client left): let another trial through."""
         self._trial_running = False
 
+    def open_for(self, seconds: float) -> None:
+        """Adopt another replica's verdict: open now, half-open ``seconds`` from now."""
+        if self._opened_at is None:
+            self._on_change(True)
+        self._opened_at = self._clock() - self.policy.cooldown_s + seconds
+
 
 class CircuitBoard:
     """One breaker per model name, created on first use, reported in ``beacon_circuit_open``."""
@@ -93,13 +99,19 @@ class CircuitBoard:
         self.gauge = gauge
         self.clock = clock
         self._breakers: dict[str, CircuitBreaker] = {}
+        # Told (model, is_open) on every change: how replicas share verdicts (service/state).
+        self.listeners: list[Callable[[str, bool], None]] = []
 
     def __getitem__(self, model: str) -> CircuitBreaker:
         breaker = self._breakers.get(model)
         if breaker is None:
             gauge = self.gauge.labels(model)
-            breaker = CircuitBreaker(
-                self.policy, on_change=lambda is_open: gauge.set(is_open), clock=self.clock
-            )
+
+            def changed(is_open: bool) -> None:
+                gauge.set(is_open)
+                for listener in self.listeners:
+                    listener(model, is_open)
+
+            breaker = CircuitBreaker(self.policy, on_change=changed, clock=self.clock)
             self._breakers[model] = breaker
         return breaker

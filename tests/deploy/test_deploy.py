@@ -24,6 +24,7 @@ from tests.split_server import serve_split
 ALERTS = {
     "BeaconHighErrorRate", "BeaconSlowFirstToken", "BeaconHighFallbackRate", "BeaconShedding",
     "BeaconCostBurn", "BeaconRefusalSpike", "BeaconEmptyRetrievalSpike", "BeaconNoTraffic",
+    "BeaconSharedStateDown", "BeaconSharedStateErrors",
 }  # fmt: skip
 METRIC_NAME = re.compile(r"\bbeacon_[a-z_]+\b")
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
@@ -278,3 +279,29 @@ def test_the_entrypoint_generates_a_canary_per_container() -> None:
     prod = {"env": "prod", "admission": {"allow_anonymous_in_prod": True, "rate_per_s": 1}}
     assert Settings(_env_file=None, canary=first, **prod).canary.get_secret_value() == first  # type: ignore[call-arg, arg-type]
     assert run_entrypoint({"BEACON_CANARY": "chosen-canary-42"}) == "chosen-canary-42"
+
+
+def test_redis_manifest_serves_the_configured_state_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kustomization ships a Redis whose Service is what the ConfigMap points replicas at,
+    with an eviction policy that only evicts keys that expire."""
+    documents = list(yaml.safe_load_all((DEPLOY / "k8s" / "redis.yaml").read_text()))
+    statefulset, service = (
+        next(doc for doc in documents if doc["kind"] == kind) for kind in ("StatefulSet", "Service")
+    )
+    assert "redis.yaml" in k8s("kustomization.yaml")["resources"]
+    for key, value in {
+        **k8s("configmap.yaml")["data"],
+        **k8s("secret.example.yaml")["stringData"],
+    }.items():
+        monkeypatch.setenv(key, value)
+    state = Settings(_env_file=None).state  # type: ignore[call-arg]
+    host_port = state.url.get_secret_value().removeprefix("redis://").split("/")[0]
+    assert (state.backend, host_port) == ("redis", f"{service['metadata']['name']}:6379")
+    args = statefulset["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[args.index("--maxmemory-policy") + 1] == "volatile-lru"
+    assert deployment_replicas() >= 2
+
+
+def deployment_replicas() -> int:
+    replicas: int = k8s("hpa.yaml")["spec"]["minReplicas"]
+    return min(replicas, k8s("deployment.yaml")["spec"]["replicas"])

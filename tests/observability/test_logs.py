@@ -206,3 +206,16 @@ def test_log_redaction_reaches_nested_values() -> None:
     )
     assert EMAIL not in str(line) and "CANARY-nested-1" not in str(line)
     assert line["n"] == 3 and isinstance(line["detail"]["notes"][1], tuple)
+
+
+def test_channel_and_customer_are_logged_and_channel_counted(
+    beacon: AppHandle, log_lines: LogLines
+) -> None:
+    """The channel goes to the line and to a closed-label counter; the customer id to the line."""
+    ask_sse(beacon.url, "How do I request a refund?", channel="app", customer_id="cust-42")
+    ask_sse(beacon.url, "How do I request a refund?")
+    first, second = log_lines.events("ask_completed")
+    assert (first["channel"], first["customer_id"]) == ("app", "cust-42")
+    assert (second["channel"], second["customer_id"]) == (None, None)
+    assert beacon.metric("beacon_requests_by_channel_total", channel="app") == 1
+    assert beacon.metric("beacon_requests_by_channel_total", channel="none") == 1

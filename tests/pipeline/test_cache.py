@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 
 import orjson
@@ -87,11 +88,11 @@ def test_a_hit_replays_the_text_without_a_model_request() -> None:
     plan = AnswerPlan(tier="easy", model="m", lang="en", citations=(), request=request)
     key = CacheKey.single_turn("q", 1, **record(route="easy"))
     assert key is not None
-    miss_plan = cache.serve(plan, key)
+    miss_plan = asyncio.run(cache.serve(plan, key))
     assert miss_plan.request is plan.request and miss_plan.cache_key == key
     assert not miss_plan.cache_hit
     cache.answers.put(key, "stored answer")
-    hit_plan = cache.serve(plan, key)
+    hit_plan = asyncio.run(cache.serve(plan, key))
     assert hit_plan.request is None and hit_plan.text == "stored answer"
     assert hit_plan.cache_key is None
     assert hit_plan.cache_hit

@@ -154,7 +154,7 @@ def test_unclosed_script_drops_the_rest(policy: RedactionPolicy) -> None:
         ("see ![chart](https://evil.example/x.png?q=secret) ok", "see  ok"),
         ('a <img src=x onerror="steal()"> b', "a  b"),
         ("[click](javascript:alert(1))", "[click](alert(1))"),
-        ("a <iframe src='https://evil.example'></iframe> b", "a </iframe> b"),
+        ("a <iframe src='https://evil.example'></iframe> b", "a  b"),
         ("![local](images/logo.png) and <b>bold</b>", "![local](images/logo.png) and <b>bold</b>"),
     ],
 )
@@ -205,7 +205,10 @@ def test_shipped_policy_has_both_languages(policy: RedactionPolicy) -> None:
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ({"kinds": {"ssn": {"action": "mask"}}, "block_message": "x"}, "unknown redaction kind"),
+        (
+            {"kinds": {"passport": {"action": "mask"}}, "block_message": "x"},
+            "unknown redaction kind",
+        ),
         ({"kinds": {"card": {"action": "hide"}}, "block_message": "x"}, "unknown action"),
         ({"kinds": {"card": {"colour": "red"}}, "block_message": "x"}, "unknown keys"),
         ({"kinds": {}}, "block_message"),

@@ -55,7 +55,9 @@ def cards(draw: st.DrawFn) -> Planted:
         st.text("0123456789", min_size=length - 2, max_size=length - 2)
     )
     number = _luhn_complete(body)
-    text = _groups(number, draw(st.sampled_from(["", " ", "-"])))
+    text = _groups(
+        number, draw(st.sampled_from(["", " ", "-", ".", "/", "\u00a0", "\u200b", "  "]))
+    )
     return Planted(text, "[card]", number)
 
 
@@ -114,6 +116,38 @@ def secrets(draw: st.DrawFn) -> Planted:
         Planted(f"api_key={value}", "api_key=[secret]", value),
         Planted(f"password: {value}", "password: [secret]", value),
         Planted(f"密码：{value}", "密码：[secret]", value),
+        Planted(f"我的密码是{value}", "我的密码是[secret]", value),
+        Planted(f"DB_PASSWORD={value}", "DB_PASSWORD=[secret]", value),
+        Planted(f"AIza{token[:35]}", "[secret]", token[:35]),
+        Planted(f"xoxb-{token[:20]}", "[secret]", token[:20]),
+        Planted(f"eyJ{token[:10]}.eyJ{token[10:20]}.{token[20:]}", "[secret]", token[20:]),
+    ]
+    return draw(st.sampled_from(choices))
+
+
+def _iban_complete(country: str, bban: str) -> str:
+    """An IBAN with its two check digits (ISO 7064 mod 97-10, computed independently)."""
+    numeric = "".join(str(int(ch, 36)) for ch in bban + country + "00")
+    return f"{country}{98 - int(numeric) % 97:02d}{bban}"
+
+
+@st.composite
+def accounts(draw: st.DrawFn) -> Planted:
+    """IBANs, US SSNs and IP addresses."""
+    bban = draw(st.text("0123456789", min_size=18, max_size=18))
+    iban = _iban_complete(draw(st.sampled_from(["DE", "FR", "NL"])), bban)
+    grouped = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    area = draw(st.integers(1, 665))
+    ssn = f"{area:03d}-{draw(st.integers(1, 99)):02d}-{draw(st.integers(1, 9999)):04d}"
+    octets = draw(st.lists(st.integers(0, 255), min_size=4, max_size=4))
+    ipv4 = ".".join(map(str, octets))
+    groups = draw(st.lists(st.integers(0x1000, 0xFFFF), min_size=8, max_size=8))
+    ipv6 = ":".join(f"{g:x}" for g in groups)
+    choices = [
+        Planted(draw(st.sampled_from([iban, grouped])), "[iban]", bban[:8]),
+        Planted(ssn, "[ssn]", ssn),
+        Planted(ipv4, "[ip]", ipv4),
+        Planted(ipv6, "[ip]", ipv6),
     ]
     return draw(st.sampled_from(choices))
 
@@ -135,10 +169,16 @@ def markup(draw: st.DrawFn) -> Planted:
 @st.composite
 def canaries(draw: st.DrawFn) -> Planted:
     text = "".join(ch.upper() if draw(st.booleans()) else ch.lower() for ch in CANARY)
+    sep = draw(st.sampled_from(["", "", " ", "\u200b", "."]))
+    text = sep.join(text) if sep else text
+    if draw(st.booleans()):
+        text = text[::-1]
     return Planted(text, "", text, blocks=True)
 
 
-planted_values = st.one_of(cards(), cn_ids(), phones(), emails(), secrets(), markup(), canaries())
+planted_values = st.one_of(
+    cards(), cn_ids(), phones(), emails(), secrets(), accounts(), markup(), canaries()
+)
 
 WORDS = [
     "hello",
@@ -241,7 +281,9 @@ def test_one_character_chunks_equal_one_shot(doc: tuple[str, str, list[Planted]]
     assert out == expected == redact_text(text, POLICY, canaries=[CANARY]).text
 
 
-TRICKY = "0123456789 +-.()@_:=<>/![]\"'aeikprstxABKISXghjvb密码：\n\t，。"
+TRICKY = (
+    "0123456789 +-.()@_:=<>/![]\"'aeikprstxABKISXghjvbDEyJ密码是：\n\t，。\u200b\u00a0＠＋１８–&#;"
+)
 fragments = st.one_of(
     st.text(TRICKY, max_size=10),
     planted_values.map(lambda p: p.text),
@@ -257,6 +299,18 @@ fragments = st.one_of(
             "![x](",
             "http://",
             "+86 ",
+            "eyJ",
+            "-----BEGIN ",
+            "PRIVATE KEY-----",
+            "-----END ",
+            "&#x61;",
+            "java\tscript:",
+            "[ref]: ",
+            "AIza",
+            "xoxb-",
+            "DE89 ",
+            "::",
+            "(415) ",
         ]
     ),
 )

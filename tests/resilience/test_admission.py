@@ -28,7 +28,7 @@ def admission(registry: CollectorRegistry | None = None, **settings: Any) -> Adm
 
 def test_keys_are_off_by_default() -> None:
     """With no digests configured every caller is admitted, no header needed."""
-    assert admission().admit({}).state is TicketState.ADMITTED
+    assert asyncio.run(admission().admit({})).state is TicketState.ADMITTED
 
 
 @pytest.mark.parametrize(
@@ -46,10 +46,10 @@ def test_configured_keys_are_required(headers: dict[str, str], admitted: bool) -
     registry = CollectorRegistry()
     gate = admission(registry, api_key_sha256=(hash_api_key(KEY),))
     if admitted:
-        gate.admit(headers)
+        asyncio.run(gate.admit(headers))
     else:
         with pytest.raises(Unauthorized):
-            gate.admit(headers)
+            asyncio.run(gate.admit(headers))
         assert registry.get_sample_value("beacon_shed_total", {"reason": "unauthorized"}) == 1
 
 
@@ -75,11 +75,11 @@ def test_rate_limits_are_per_key() -> None:
     gate = admission(
         api_key_sha256=(hash_api_key(KEY), hash_api_key(other)), rate_per_s=0.001, burst=1
     )
-    gate.admit({"x-api-key": KEY}).release()
+    asyncio.run(gate.admit({"x-api-key": KEY})).release()
     with pytest.raises(RateLimited) as refused:
-        gate.admit({"x-api-key": KEY})
+        asyncio.run(gate.admit({"x-api-key": KEY}))
     assert refused.value.retry_after_s is not None and refused.value.retry_after_s > 1
-    gate.admit({"x-api-key": other}).release()
+    asyncio.run(gate.admit({"x-api-key": other})).release()
 
 
 def test_the_queue_is_fifo_and_tells_positions() -> None:
@@ -87,8 +87,8 @@ def test_the_queue_is_fifo_and_tells_positions() -> None:
 
     async def scenario() -> list[object]:
         gate = admission(max_in_flight=1, max_queue=2, queued_every_s=0.01)
-        running = gate.admit({})
-        first, second = gate.admit({}), gate.admit({})
+        running = await gate.admit({})
+        first, second = await gate.admit({}), await gate.admit({})
         waits = [first.wait(), second.wait()]
         events: list[object] = [await anext(waits[0]), await anext(waits[1])]
         running.release()
@@ -111,10 +111,10 @@ def test_a_full_queue_is_refused_before_any_byte() -> None:
     """Past the slots and the queue, admit raises Overloaded with a Retry-After."""
     registry = CollectorRegistry()
     gate = admission(registry, max_in_flight=1, max_queue=1, retry_after_s=2)
-    gate.admit({})
-    gate.admit({})
+    asyncio.run(gate.admit({}))
+    asyncio.run(gate.admit({}))
     with pytest.raises(Overloaded) as refused:
-        gate.admit({})
+        asyncio.run(gate.admit({}))
     assert refused.value.status == 429 and refused.value.retry_after_s == 2
     assert registry.get_sample_value("beacon_shed_total", {"reason": "queue_full"}) == 1
     assert registry.get_sample_value("beacon_queue_depth") == 1
@@ -126,8 +126,8 @@ def test_a_waiter_past_the_max_wait_is_shed_and_leaves_the_queue() -> None:
 
     async def scenario() -> None:
         gate = admission(registry, max_in_flight=1, max_wait_s=0.05, queued_every_s=0.01)
-        gate.admit({})
-        waiter = gate.admit({})
+        await gate.admit({})
+        waiter = await gate.admit({})
         with pytest.raises(QueueTimeout):
             async for _ in waiter.wait():
                 pass
@@ -141,11 +141,11 @@ def test_a_waiter_past_the_max_wait_is_shed_and_leaves_the_queue() -> None:
 def test_release_is_idempotent_and_frees_the_slot() -> None:
     """Releasing twice frees one slot only; the gate ends empty."""
     gate = admission(max_in_flight=1)
-    ticket = gate.admit({})
+    ticket = asyncio.run(gate.admit({}))
     ticket.release()
     ticket.release()
     assert gate.gate.running == 0
-    gate.admit({})
+    asyncio.run(gate.admit({}))
     assert gate.gate.running == 1
 
 

@@ -13,7 +13,7 @@ from evals.upstream.config import SimulatorConfig
 from evals.upstream.process import SimulatorProcess, start_simulator
 from service.admission import hash_api_key
 from service.schemas import AskResponse
-from service.settings import AdmissionSettings, LLMSettings
+from service.settings import AdmissionSettings, LimitSettings, LLMSettings
 from tests.conftest import AppHandle
 
 KEY = "refusal-test-key"
@@ -95,3 +95,13 @@ def test_the_json_body_is_exactly_ask_response(beacon: AppHandle) -> None:
         assert parsed.model_dump(mode="json") == body
     assert [body["route"] for body in bodies] == ["faq", "out_of_scope", "risky"]
     assert bodies[2]["handoff"]["ticket_id"].startswith("HO-")
+
+
+def test_the_question_limit_is_the_setting(beacon_factory: Callable[..., AppHandle]) -> None:
+    """limits.max_question_chars is what the schema enforces: one character past it is a 422."""
+    beacon = beacon_factory(limits=LimitSettings(max_question_chars=30))
+    with httpx.Client(base_url=beacon.url, timeout=10) as client:
+        fits = client.post("/ask", json={"question": "How do I request a refund?"})
+        too_long = client.post("/ask", json={"question": "How do I request a refund, please?"})
+    assert fits.status_code == 200
+    assert too_long.status_code == 422 and "question" in too_long.json()["error"]["message"]

@@ -1,0 +1,47 @@
+"""Puts shared state under the pipeline's seams when ``state.backend`` is ``redis``.
+
+Admission gets the shared rate limiter and slots (a replica falls back to its local share when
+Redis fails), the answer cache keeps its answers in Redis, and the breakers share their verdicts
+(``BreakerSync``). Imported only for the Redis backend, so the embedded default never loads the
+``redis`` client.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from service.admission import Admission
+from service.admission.control import local_gate
+from service.observability.metrics import Metrics
+from service.pipeline.services import Services
+from service.settings import Settings
+from service.state.answer_cache import SharedAnswerCache
+from service.state.breakers import BreakerSync
+from service.state.gate import SharedGate
+from service.state.shared import SharedState, open_shared_state
+
+
+def share_state(services: Services, settings: Settings) -> tuple[Services, SharedState]:
+    """``services`` over Redis, and the shared state to check for readiness and to close."""
+    metrics: Metrics = services.metrics
+    shared = open_shared_state(settings, metrics)
+    local = local_gate(settings.admission, metrics, share=settings.state.local_share)
+    admission = Admission(
+        settings.admission,
+        metrics,
+        limiter=shared.rate_limiter,
+        gate=SharedGate(shared.slots, local=local, metrics=metrics),
+    )
+    cache = services.cache
+    if cache is not None:
+        cache = SharedAnswerCache(
+            shared.answers,
+            max_entries=cache.answers.max_entries,
+            ttl_s=cache.answers.ttl_s,
+            metrics=metrics,
+        )
+    models = (settings.llm.easy_model, settings.llm.hard_model)
+    sync = BreakerSync(shared.breakers, services.generator.breakers, models)
+    sync.start()
+    shared = dataclasses.replace(shared, breaker_sync=sync)
+    return dataclasses.replace(services, admission=admission, cache=cache), shared
