@@ -48,7 +48,7 @@ def create_internal_app(registry: CollectorRegistry, slot: ResourceSlot) -> Star
     )
 
 
-def internal_app_of(app: Starlette) -> ASGIApp | None:
+def internal_app_of(app: ASGIApp) -> ASGIApp | None:
     """The internal app ``create_app`` built beside ``app``, or None without ``internal_port``."""
-    internal: ASGIApp | None = getattr(app.state, "internal_app", None)
+    internal: ASGIApp | None = getattr(getattr(app, "state", None), "internal_app", None)
     return internal

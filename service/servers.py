@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -25,24 +26,27 @@ class Listener:
     lifespan: bool = True
 
 
-def server_for(listener: Listener) -> uvicorn.Server:
-    config = uvicorn.Config(
-        listener.app,
-        host=listener.host,
-        port=listener.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on" if listener.lifespan else "off",
-        access_log=False,  # the canonical ask_completed line is the access log
-        log_level="warning",
-        timeout_graceful_shutdown=10,
-    )
-    return uvicorn.Server(config)
+def server_options(listener: Listener) -> dict[str, Any]:
+    return {
+        "host": listener.host,
+        "port": listener.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on" if listener.lifespan else "off",
+        "access_log": False,  # the canonical ask_completed line is the access log
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 10,
+    }
 
 
 def run_servers(listeners: Sequence[Listener]) -> None:
-    """Serve every listener on one loop until a signal (or one server's end) stops them all."""
-    servers = [server_for(listener) for listener in listeners]
+    """Serve every listener on one loop until a signal (or one server's end) stops them all;
+    one listener is plain ``uvicorn.run``."""
+    if len(listeners) == 1:
+        (only,) = listeners
+        uvicorn.run(only.app, **server_options(only))
+        return
+    servers = [uvicorn.Server(uvicorn.Config(it.app, **server_options(it))) for it in listeners]
     with asyncio.Runner(loop_factory=servers[0].config.get_loop_factory()) as runner:
         runner.run(serve_together(servers))
 

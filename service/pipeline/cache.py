@@ -1,7 +1,8 @@
 """The answer cache: repeated single-turn questions are served without paying the model again.
 
 An answer is stored under ``CacheKey``: the normalised question (``rag.language.normalize_text``),
-the KB version, the prompt version, the route and the answer language. An edited FAQ changes the
+the KB version, the prompt version, the route and the answer language. Answers of the ``tool``
+route are never stored: they carry one customer's order. An edited FAQ changes the
 KB version and a reworded prompt the prompt version, so neither can serve a stale answer. Only
 clean answers are stored: outcome ``ok``, finish ``stop``, no fallback taken, nothing blocked.
 A hit is replayed through the normal stream (the redactor runs again, ``cache_hit`` is true in
@@ -28,6 +29,7 @@ import structlog
 from rag.language import normalize_text
 from rag.retriever import Evidence
 from service.observability.metrics import Metrics
+from service.pipeline.route import Route
 from service.settings import CacheSettings
 
 if TYPE_CHECKING:
@@ -58,8 +60,10 @@ class CacheKey:
         route: str,
         lang: str,
     ) -> CacheKey | None:
-        """The key of a first-turn question; None later in a conversation (context matters)."""
-        if turn != 1:
+        """The key of a first-turn question; None later in a conversation (context matters),
+        and None for the tool route: an order's status belongs to one customer, and a stored
+        answer would be replayed to whoever asks the same words."""
+        if turn != 1 or route == Route.TOOL:
             return None
         return cls(normalize_text(question), kb_version, prompt_version, route, lang)
 

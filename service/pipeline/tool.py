@@ -1,6 +1,8 @@
 """The tool step: a question carrying an order number gets that order's status as evidence.
 
-The lookup is scoped to the authenticated caller (``context.caller``). A lookup that fails
+The lookup is scoped to the authenticated caller's customer (``context.caller.customer_id``,
+from a key's tenant or a signed customer token; never from the body): anyone else's order reads
+as a missing one. A lookup that fails
 (after the tool's own retry) hands the request over to a person: ``tool->handoff``.
 """
 

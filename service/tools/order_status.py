@@ -52,7 +52,7 @@ class OrderStatusTool:
         *,
         timeout_s: float,
         attempts: int,
-        metrics: Metrics | None = None,
+        metrics: Metrics,
     ) -> None:
         self.db_path = db_path
         self.timeout_s = timeout_s
@@ -63,7 +63,7 @@ class OrderStatusTool:
         self._ref_key = secrets.token_bytes(32)
 
     async def get_order_status(
-        self, order_id: str, calls: list[str], *, customer_id: str | None = None
+        self, order_id: str, calls: list[str], *, customer_id: str | None
     ) -> OrderStatus:
         """Look ``order_id`` up for ``customer_id``, retrying once; each attempt's result is
         appended to ``calls``. An order the customer does not own reads as a missing one."""
@@ -96,8 +96,7 @@ class OrderStatusTool:
             order_ref=self._ref(row.order_id),
             customer_ref=self._ref(customer_id) if customer_id is not None else None,
         )
-        if self.metrics is not None:
-            self.metrics.tool_denied.labels(TOOL_NAME).inc()
+        self.metrics.tool_denied.labels(TOOL_NAME).inc()
         return None
 
     def _ref(self, value: str) -> str:

@@ -188,7 +188,7 @@ def test_a_refused_token_counts_as_unauthorized_shed() -> None:
     settings = AdmissionSettings(customer_token_secret=SecretStr(SECRET))
     gate = Admission(settings, Metrics(registry))
     with pytest.raises(InvalidCustomerToken):
-        gate.admit({CUSTOMER_TOKEN_HEADER: forged()})
+        gate.authenticate({CUSTOMER_TOKEN_HEADER: forged()})
     assert registry.get_sample_value("beacon_shed_total", {"reason": "unauthorized"}) == 1
 
 

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from service.errors import ToolFailed
+from service.observability.metrics import Metrics
 from service.tools.order_number import find_order_id
 from service.tools.order_status import OrderStatusTool, describe_order
 from service.tools.orders_db import build_orders_db, demo_orders
@@ -41,7 +43,7 @@ def test_lookup_finds_demo_orders_and_reports_unknown_ones(tmp_path: Path) -> No
     db = tmp_path / "orders.sqlite"
     assert build_orders_db(db) == 40
     order = demo_orders()[3]
-    tool = OrderStatusTool(db, timeout_s=1.0, attempts=2)
+    tool = OrderStatusTool(db, timeout_s=1.0, attempts=2, metrics=Metrics(CollectorRegistry()))
     calls: list[str] = []
     found = asyncio.run(tool.get_order_status(order.order_id, calls, customer_id=order.customer_id))
     missing = asyncio.run(tool.get_order_status("BC-999999", calls, customer_id=order.customer_id))
@@ -53,7 +55,8 @@ def test_lookup_finds_demo_orders_and_reports_unknown_ones(tmp_path: Path) -> No
 def test_a_broken_database_fails_after_one_retry(tmp_path: Path) -> None:
     """A database that cannot be read gives ToolFailed after two attempts, both listed."""
     (tmp_path / "orders.sqlite").write_bytes(b"not a database")
-    tool = OrderStatusTool(tmp_path / "orders.sqlite", timeout_s=1.0, attempts=2)
+    metrics = Metrics(CollectorRegistry())
+    tool = OrderStatusTool(tmp_path / "orders.sqlite", timeout_s=1.0, attempts=2, metrics=metrics)
     calls: list[str] = []
     with pytest.raises(ToolFailed):
         asyncio.run(tool.get_order_status("BC-100001", calls, customer_id="demo-alice"))

@@ -37,7 +37,9 @@ class Lookup:
         self.tool = OrderStatusTool(
             tmp_path / "orders.sqlite", timeout_s=1.0, attempts=2, metrics=self.metrics
         )
-        self.without = OrderStatusTool(tmp_path / "without.sqlite", timeout_s=1.0, attempts=2)
+        self.without = OrderStatusTool(
+            tmp_path / "without.sqlite", timeout_s=1.0, attempts=2, metrics=self.metrics
+        )
 
     def ask(
         self, customer_id: str | None, *, missing: bool = False
