@@ -110,10 +110,11 @@ _URL_START = r"[ \t<]{0,9}[A-Za-z0-9+.\-:/\\]{0,22}"
 
 def _markdown_rules() -> list[Rule]:
     return [
-        Rule(  # an image from another site (or a data: URL) is fetched by the client: dropped
+        Rule(  # an image from another site (or a data: URL) is fetched by the client: dropped.
+            # Alt text holds no '[': a stream re-reads a pending image from each '![' it holds.
             RedactionKind.MARKUP,
-            rf"!\[[^\]\n]{{0,256}}\](?:\({_ABSOLUTE}|\[[^\]\n]{{0,64}}\])",
-            (rf"!(?:\[[^\]\n]{{0,256}}(?:\](?:\({_URL_START}|\[[^\]\n]{{0,64}})?)?)?\Z",),
+            rf"!\[[^\[\]\n]{{0,256}}\](?:\({_ABSOLUTE}|\[[^\[\]\n]{{0,64}}\])",
+            (rf"!(?:\[[^\[\]\n]{{0,256}}(?:\](?:\({_URL_START}|\[[^\[\]\n]{{0,64}})?)?)?\Z",),
             until=r"\)|(?=\n)|(?<=\])",
         ),
         Rule(  # a reference definition "[ref]: https://…" at the start of a line
