@@ -68,10 +68,12 @@ _LATIN = re.compile(r"[A-Za-z]")
 _CYRILLIC_GREEK = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]")
 _QUOTES = str.maketrans("‘’‛“”„", "'''\"\"\"")
 
+# Repeated groups are bounded: an unbounded one keeps a backtracking record per repetition, and
+# grew faster than the text on a 16,000-character run. A longer blob is found in pieces.
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
-_HEX = re.compile(r"(?:[0-9a-fA-F]{2}[ :]?){16,}")
-_BINARY = re.compile(r"(?:[01]{8} ?){4,}")
-_MORSE = re.compile(r"(?:[.\-]{1,6} +(?:/ +)?){6,}[.\-]{1,6}")
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2}[ :]?){16,512}")
+_BINARY = re.compile(r"(?:[01]{8} ?){4,256}")
+_MORSE = re.compile(r"(?:[.\-]{1,6} {1,8}(?:/ {1,8})?){6,400}[.\-]{1,6}")
 _LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 _VOWEL = re.compile("[aeiouyAEIOUY]")
 _LOWER = "abcdefghijklmnopqrstuvwxyz"

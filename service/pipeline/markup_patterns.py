@@ -75,6 +75,16 @@ def _encoded_first(ch: str) -> str:
 _DATA_TAIL = r"[ \t]{0,3}(?::[ \t]{0,3}[A-Za-z/-]{0,23})?"
 
 
+# A scheme still arriving: letters, complete character references (digits required: "&#&#&#"
+# stops at once), controls, then at most one reference cut short. Kept tight because a stream
+# re-reads it from every '&' of its held-back tail on each chunk.
+_SCHEME_UNIT = r"(?:[A-Za-z\t\r\n]|&#[xX]?[0-9A-Fa-f]{1,10};?|&[A-Za-z]{1,8};)"
+_SCHEME_PENDING = (
+    rf"(?:(?<=&)(?:#[xX]?[0-9A-Fa-f]{{0,10}};?|[A-Za-z]{{0,8}};?))?{_SCHEME_UNIT}{{0,60}}+"
+    r"(?:&(?:#[xX]?[0-9A-Fa-f]{0,10}|[A-Za-z]{0,8})?)?[ \t]{0,3}\Z"
+)
+
+
 def _url_rules() -> list[Rule]:
     lead = "[Jj&Vv](?<![A-Za-z0-9].)"
     js, vb = _scheme("javascript"), _scheme("vbscript")
@@ -83,7 +93,7 @@ def _url_rules() -> list[Rule]:
             RedactionKind.MARKUP,
             rf"{lead}(?:(?<=[Jj]){js}|(?<=[Vv]){vb}"
             rf"|(?<=&){_encoded_first('j')}{js}|(?<=&){_encoded_first('v')}{vb})",
-            (rf"{lead}[A-Za-z0-9&#;\t\r\n]{{0,160}}+[ \t]{{0,3}}\Z",),  # no space inside a scheme
+            (rf"{lead}{_SCHEME_PENDING}",),
         ),
         Rule(
             RedactionKind.MARKUP,
@@ -100,10 +110,11 @@ _URL_START = r"[ \t<]{0,9}[A-Za-z0-9+.\-:/\\]{0,22}"
 
 def _markdown_rules() -> list[Rule]:
     return [
-        Rule(  # an image from another site (or a data: URL) is fetched by the client: dropped
+        Rule(  # an image from another site (or a data: URL) is fetched by the client: dropped.
+            # Alt text holds no '[': a stream re-reads a pending image from each '![' it holds.
             RedactionKind.MARKUP,
-            rf"!\[[^\]\n]{{0,256}}\](?:\({_ABSOLUTE}|\[[^\]\n]{{0,64}}\])",
-            (rf"!(?:\[[^\]\n]{{0,256}}(?:\](?:\({_URL_START}|\[[^\]\n]{{0,64}})?)?)?\Z",),
+            rf"!\[[^\[\]\n]{{0,256}}\](?:\({_ABSOLUTE}|\[[^\[\]\n]{{0,64}}\])",
+            (rf"!(?:\[[^\[\]\n]{{0,256}}(?:\](?:\({_URL_START}|\[[^\[\]\n]{{0,64}})?)?)?\Z",),
             until=r"\)|(?=\n)|(?<=\])",
         ),
         Rule(  # a reference definition "[ref]: https://…" at the start of a line
