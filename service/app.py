@@ -14,10 +14,11 @@ from prometheus_client import CollectorRegistry
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from service.api import ask, health
+from service.api import ask, feedback, health, turns, web
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
 from service.faults import FaultInjectionMiddleware
+from service.feedback import FeedbackStore, SQLiteFeedbackStore
 from service.heap import freeze_startup_heap, thaw_heap
 from service.observability.exposition import MetricsEndpoint
 from service.observability.logging import configure_logging, redaction_processor
@@ -30,10 +31,13 @@ from service.pipeline.canaries import extra_canaries
 from service.pipeline.redact import load_redaction_policy
 from service.resources import Resources, build_resources
 from service.settings import Settings
+from service.turns import InProcessTurnBuffer, TurnBuffer, TurnLimits
 
 
 class State(TypedDict):
     resources: Resources
+    feedback: FeedbackStore
+    turns: TurnBuffer
 
 
 def create_app(
@@ -58,11 +62,17 @@ def create_app(
         resources = build_resources(
             settings, metrics=metrics, tracer_provider=tracer_provider, policy=policy
         )
+        feedback_store = SQLiteFeedbackStore(
+            settings.feedback.db_path, answer_ttl_s=settings.feedback.answer_ttl_s
+        )
+        turn_buffer = InProcessTurnBuffer(TurnLimits(**settings.turns.model_dump()))
         freeze_startup_heap()  # no 100 ms collections over startup objects mid-stream
         try:
-            yield {"resources": resources}
+            yield {"resources": resources, "feedback": feedback_store, "turns": turn_buffer}
         finally:
             thaw_heap()
+            await turn_buffer.aclose()
+            await feedback_store.aclose()
             await resources.aclose()
             tracer_provider.shutdown()
 
@@ -75,6 +85,9 @@ def create_app(
     app.state.metrics = metrics
     app.include_router(ask.router)
     app.include_router(health.router)
+    app.include_router(turns.router)
+    app.include_router(feedback.router)
+    app.include_router(web.build_router())
     app.router.routes.append(Route("/metrics", MetricsEndpoint(registry), include_in_schema=False))
     app.add_middleware(
         BodyLimitMiddleware,

@@ -162,6 +162,23 @@ class ToolSettings(_Section):
     attempts: int = Field(default=2, ge=1)
 
 
+class FeedbackSettings(_Section):
+    """Customer ratings and the answers they rate: a SQLite file (``service/feedback``)."""
+
+    db_path: Path = Path("var/feedback.sqlite")
+    answer_ttl_s: float = Field(default=30 * 86_400.0, gt=0)
+
+
+class TurnSettings(_Section):
+    """Resumable turns (``service/turns``): each turn's buffered events are capped in number
+    and bytes, and kept ``ttl_s`` after the turn ends for a client to reconnect."""
+
+    max_events: int = Field(default=4096, ge=16)
+    max_bytes: int = Field(default=1_048_576, ge=4096)
+    ttl_s: float = Field(default=300.0, gt=0)
+    max_turns: int = Field(default=10_000, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BEACON_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -188,6 +205,8 @@ class Settings(BaseSettings):
     resilience: ResilienceSettings = ResilienceSettings()
     admission: AdmissionSettings = AdmissionSettings()
     tools: ToolSettings = ToolSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
+    turns: TurnSettings = TurnSettings()
     # In-process fault points for drills (``service/faults.py``); never on in production.
     faults_enabled: bool = False
 

@@ -38,6 +38,7 @@ SHED_REASONS = ("rate_limited", "queue_full", "queue_timeout", "body_too_large",
 HANDOFF_REASONS = ("risk_terms", "guard_conservative", "fallback", "customer_request")
 REDACTION_KINDS = ("email", "phone", "card", "cn_id", "secret", "canary", "markup")
 CACHE_RESULTS = ("hit", "miss", "error")
+FEEDBACK_RATINGS = ("up", "down")
 
 TTFT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
@@ -128,6 +129,9 @@ class Metrics:
             ["model"],
             registry=r,
         )
+        self.feedback = Counter(
+            "beacon_feedback", "Customer ratings of answers.", ["rating"], registry=r
+        )
         self._preinitialise(models)
         if not enabled:
             self._disable()
@@ -150,6 +154,8 @@ class Metrics:
             self.redactions.labels(kind)
         for result in CACHE_RESULTS:
             self.cache_requests.labels(result)
+        for rating in FEEDBACK_RATINGS:
+            self.feedback.labels(rating)
 
     def _disable(self) -> None:
         """Swap every metric for a no-op and empty the registry (overhead measurements only).
