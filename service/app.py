@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from service.api import ask, feedback, health, turns, web
+from service.api.protocol import document_events
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
 from service.faults import FaultInjectionMiddleware
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(turns.router)
     app.include_router(feedback.router)
     app.include_router(web.build_router())
+    app.openapi = document_events(app)  # type: ignore[method-assign]  # per-event SSE schemas
     app.router.routes.append(Route("/metrics", MetricsEndpoint(registry), include_in_schema=False))
     app.add_middleware(
         BodyLimitMiddleware,
