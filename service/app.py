@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from service.api import ask, feedback, health, turns, web
+from service.api import ask, feedback, health, openai, turns, web
 from service.api.protocol import document_events
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
@@ -88,6 +88,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(turns.router)
     app.include_router(feedback.router)
+    app.include_router(openai.router)
     app.include_router(web.build_router())
     app.openapi = document_events(app)  # type: ignore[method-assign]  # per-event SSE schemas
     app.router.routes.append(Route("/metrics", MetricsEndpoint(registry), include_in_schema=False))

@@ -2,7 +2,7 @@
 
 ``GET /ask/turns/{turn_id}/stream`` with ``Last-Event-ID`` replays the events after that id and
 follows the live ones; ``POST /ask/turns/{turn_id}/cancel`` stops the generation. A turn is
-started by ``POST /ask`` with an ``Idempotency-Key`` header (``resumable_answer``): the same key
+started by ``POST /ask`` with an ``Idempotency-Key`` header (``resumable_response``): the same key
 again replays the same turn instead of asking the model twice.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from pydantic import BaseModel
@@ -18,8 +18,8 @@ from starlette.responses import StreamingResponse
 
 from service.api.caller import CallerDep
 from service.errors import InvalidRequest
-from service.pipeline.events import KEEPALIVE_FRAME, SSEEncoder
-from service.schemas import AskRequest, ErrorBody
+from service.pipeline.events import KEEPALIVE_FRAME
+from service.schemas import ErrorBody
 from service.turns import Turn, TurnBuffer, fingerprint, numbered
 
 TURN_ID_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"
@@ -75,28 +75,30 @@ async def cancel_turn(turn_id: TurnId, turns: TurnBufferDep, caller: CallerDep) 
     return CancelResult(status="cancelled" if stopped else "finished", turn_id=turn_id)
 
 
-async def resumable_answer(
+async def resumable_response(
     *,
     turn_id: str,
-    ask: AskRequest,
+    request_key: str,
     turns: TurnBuffer,
     caller: str,
     trace_id: str,
-    start: Callable[[], AsyncIterator[tuple[str, object]]],
+    start: Callable[[], AsyncIterator[tuple[str, Any]]],
+    encode: Callable[[str, Any], bytes],
     keepalive_s: float,
 ) -> StreamingResponse:
-    """Start the turn (``start`` opens the answer stream, called once per turn id) or, for an id
-    seen before, replay it; either way the stream outlives this connection."""
+    """Start the turn ``turn_id`` (an ``Idempotency-Key``) or, when this caller already started
+    it with the same ``request_key``, replay it from its first event: ``start`` (admission, then
+    the answer stream) is called once per turn, whatever the number of requests. Either way the
+    generation outlives this connection; ``encode`` turns each event into wire bytes."""
     if not _valid_turn_id(turn_id):
         raise InvalidRequest("The Idempotency-Key must be 8-128 letters, digits or ._:-")
-    asked = fingerprint(ask.model_dump_json())
     turn, _ = await turns.start(
         turn_id,
         owner=caller,
-        fingerprint=asked,
+        fingerprint=fingerprint(request_key),
         trace_id=trace_id,
         events=start,
-        encode=numbered(SSEEncoder(trace_id).encode),
+        encode=numbered(encode),
     )
     return turn_response(turn, after=0, keepalive_s=keepalive_s)
 

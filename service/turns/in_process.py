@@ -53,11 +53,12 @@ class InProcessTurnBuffer:
             return existing, False
         if existing is not None:  # another caller's id: refuse without revealing it exists
             raise TurnConflict()
+        stream = events()  # may refuse (admission): then no turn is registered
         turn = Turn(
             turn_id, owner=owner, fingerprint=fingerprint, trace_id=trace_id, limits=self.limits
         )
         self._turns[turn_id] = turn
-        turn.task = asyncio.create_task(_pump(turn, events(), encode), name=f"turn-{turn_id}")
+        turn.task = asyncio.create_task(_pump(turn, stream, encode), name=f"turn-{turn_id}")
         return turn, True
 
     def find(self, turn_id: str, *, owner: str) -> Turn | None:
