@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from service.api.caller import CallerDep
 from service.api.deps import AnswererDep, ResourcesDep, TraceDep
+from service.api.feedback import FeedbackStoreDep
 from service.api.turns import TurnBufferDep, resumable_response
 from service.chat_completions.chunks import ChunkEncoder, completion_body
 from service.chat_completions.schemas import (
@@ -26,7 +27,9 @@ from service.chat_completions.schemas import (
     conversation_of,
 )
 from service.errors import InputError, error_for_code, error_response
+from service.feedback.recorder import record_answers
 from service.pipeline.events import Event, collect_answer
+from service.pipeline.redact import redact_value
 from service.schemas import AskRequest, ErrorBody
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
@@ -61,6 +64,7 @@ async def chat_completions(
     resources: ResourcesDep,
     trace: TraceDep,
     turns: TurnBufferDep,
+    feedback: FeedbackStoreDep,
 ) -> Response:
     """A chat completion in OpenAI's format; ``beacon`` holds trace id, route and citations."""
     if body.model != MODEL_ID:
@@ -74,7 +78,13 @@ async def chat_completions(
 
     def start() -> AsyncIterator[Event]:
         ticket = resources.admission.admit(request.headers)  # 401/429 before any byte
-        return answerer.stream(ask, trace, ticket)
+        return record_answers(
+            answerer.stream(ask, trace, ticket),
+            store=feedback,
+            trace_id=trace.trace_id,
+            question=ask.question,
+            redact=lambda text: str(redact_value(text, answerer.policy)),
+        )
 
     if not body.stream:
         return await _complete(start(), trace.trace_id, model=body.model)

@@ -64,7 +64,10 @@ def _case_block(item: RatedAnswer) -> str:
         f"route: {answer.route or '?'}",
         f"answer: {_preview(answer.answer)}",
     ]
-    dumped = yaml.safe_dump([case], allow_unicode=True, sort_keys=False, width=100)
+    # Chinese stays readable; text with characters YAML reads as line breaks (NEL, U+2028) or
+    # control characters is written with escapes instead, so it loads back unchanged.
+    readable = all(ch.isprintable() and ch not in "\x85\u2028\u2029" for ch in answer.question)
+    dumped = yaml.safe_dump([case], allow_unicode=readable, sort_keys=False, width=100)
     body = "".join(f"  {line}\n" for line in dumped.splitlines())
     return "".join(f"  # {_one_line(text)}\n" for text in comments) + body
 

@@ -145,3 +145,24 @@ def test_export_round_trips_any_question_and_comment(question: str, comment: str
 
     [raw] = yaml.safe_load(export.text)["cases"]
     assert raw["question"] == question and export.cases == 1
+
+
+def test_answers_are_recorded_so_their_feedback_exports_with_the_question(
+    feedback_beacon: tuple[AppHandle, Path], tmp_path: Path
+) -> None:
+    """An answer's question (redacted) and citations are recorded when it ends, so a
+    thumbs-down on it exports as a case with both."""
+    beacon, db = feedback_beacon
+    question = "How do I request a refund? Mail me at jo@example.com"
+    body = {"model": "beacon", "messages": [{"role": "user", "content": question}]}
+    completion = httpx.post(f"{beacon.url}/v1/chat/completions", json=body, timeout=30).json()
+    trace_id = completion["beacon"]["trace_id"]
+    cited = [c["id"] for c in completion["beacon"]["citations"]]
+    feedback = {"trace_id": trace_id, "rating": "down", "comment": "too long"}
+    assert httpx.post(f"{beacon.url}/feedback", json=feedback).status_code == 202
+    out = tmp_path / "candidates.yaml"
+    assert main(["eval", "feedback", "export", "--db", str(db), "--out", str(out)]) == 0
+    [case] = read_cases(out)
+    assert case.question.startswith("How do I request a refund?")
+    assert "jo@example.com" not in case.question
+    assert list(case.expect_faq) == cited and cited
