@@ -104,7 +104,7 @@ async def chat_completions(
         caller=caller,
         trace_id=trace.trace_id,
         start=start,
-        encode=encoder.encode,
+        codec=encoder,
         keepalive_s=resources.settings.limits.keepalive_s,
     )
 

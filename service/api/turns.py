@@ -17,10 +17,10 @@ from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 
 from service.api.caller import CallerDep
-from service.errors import InvalidRequest
-from service.pipeline.events import KEEPALIVE_FRAME
+from service.errors import InternalError, InvalidRequest
+from service.pipeline.events import KEEPALIVE_FRAME, SSEEncoder
 from service.schemas import ErrorBody
-from service.turns import Turn, TurnBuffer, fingerprint, numbered
+from service.turns import Turn, TurnBuffer, TurnCodec, fingerprint
 
 TURN_ID_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"
 _TURN_ID = re.compile(TURN_ID_PATTERN)  # a bounded character class: linear time
@@ -82,14 +82,14 @@ async def resumable_response(
     turns: TurnBuffer,
     caller: str,
     trace_id: str,
-    start: Callable[[], AsyncIterator[tuple[str, Any]]],
-    encode: Callable[[str, Any], bytes],
+    start: Callable[[], AsyncIterator[Any]],
+    codec: TurnCodec,
     keepalive_s: float,
 ) -> StreamingResponse:
     """Start the turn ``turn_id`` (an ``Idempotency-Key``) or, when this caller already started
     it with the same ``request_key``, replay it from its first event: ``start`` (admission, then
     the answer stream) is called once per turn, whatever the number of requests. Either way the
-    generation outlives this connection; ``encode`` turns each event into wire bytes."""
+    generation outlives this connection; ``codec`` turns each event into wire bytes."""
     if not _valid_turn_id(turn_id):
         raise InvalidRequest("The Idempotency-Key must be 8-128 letters, digits or ._:-")
     turn, _ = await turns.start(
@@ -98,7 +98,7 @@ async def resumable_response(
         fingerprint=fingerprint(request_key),
         trace_id=trace_id,
         events=start,
-        encode=numbered(encode),
+        codec=codec,
     )
     return turn_response(turn, after=0, keepalive_s=keepalive_s)
 
@@ -124,3 +124,21 @@ def _event_id(raw: str | None) -> int:
 
 def _valid_turn_id(turn_id: str) -> bool:
     return _TURN_ID.fullmatch(turn_id) is not None
+
+
+class SSETurnCodec:
+    """Beacon's own event stream for a resumable ``/ask`` turn."""
+
+    def __init__(self, trace_id: str) -> None:
+        self.encoder = SSEEncoder(trace_id)
+
+    def frame(self, event: tuple[str, Any], event_id: int) -> bytes:  # noqa: ARG002
+        return self.encoder.encode(*event)  # numbers 1, 2, 3... in step with the buffer
+
+    def cancelled(self, event_id: int) -> bytes:  # noqa: ARG002
+        return self.encoder.encode("done", {"finish_reason": "cancelled"})
+
+    def failed(self, event_id: int) -> bytes:  # noqa: ARG002
+        payload = InternalError().to_payload(trace_id="")
+        del payload["trace_id"]  # the encoder adds the request's own
+        return self.encoder.encode("error", payload)

@@ -61,6 +61,18 @@ class ChunkEncoder:
             return self._error(payload)
         return b""
 
+    # The ``TurnCodec`` face, for a resumable turn (the buffer numbers events, chunks have no id).
+
+    def frame(self, event: tuple[str, Any], event_id: int) -> bytes:  # noqa: ARG002
+        return self.encode(*event)
+
+    def cancelled(self, event_id: int) -> bytes:  # noqa: ARG002
+        return self._finish({"finish_reason": "cancelled"})
+
+    def failed(self, event_id: int) -> bytes:  # noqa: ARG002
+        message = "Something went wrong on our side. Please try again."
+        return self._error({"message": message, "layer": "internal", "code": "internal_error"})
+
     def _start(self) -> bytes:
         """The role chunk, carrying what Beacon knows before the first token."""
         self._started = True

@@ -3,12 +3,12 @@
 from service.turns.buffer import (
     Turn,
     TurnBuffer,
+    TurnCodec,
     TurnConflict,
     TurnHistoryLost,
     TurnLimits,
     TurnNotFound,
     fingerprint,
-    numbered,
 )
 from service.turns.in_process import InProcessTurnBuffer
 
@@ -16,10 +16,10 @@ __all__ = [
     "InProcessTurnBuffer",
     "Turn",
     "TurnBuffer",
+    "TurnCodec",
     "TurnConflict",
     "TurnHistoryLost",
     "TurnLimits",
     "TurnNotFound",
     "fingerprint",
-    "numbered",
 ]

@@ -1,8 +1,8 @@
 """Per-turn event buffers: one generation per client turn id, replayable after a lost connection.
 
 A resumable turn runs in its own task, detached from the HTTP response that started it: the
-task encodes each event once into an SSE frame and appends it to the turn's buffer, and any
-number of readers (the first response, a reconnect with ``Last-Event-ID``) replay the frames
+task encodes each event once into a frame (``TurnCodec``) and appends it to the turn's buffer,
+and any number of readers (the first response, a reconnect with ``Last-Event-ID``) replay the frames
 after the id they last saw, then follow live ones. A dropped socket ends a reader, never the
 generation; only ``cancel`` stops it. Buffers are bounded in events and bytes (the oldest
 frames are dropped first) and forgotten ``ttl_s`` after the turn ends.
@@ -24,10 +24,23 @@ from typing import Any, Protocol
 
 from service.errors import InputError
 
-Frame = tuple[int, bytes]  # (event id, the encoded SSE frame)
-# Encodes one pipeline event (name, payload) into (event id, frame bytes).
-FrameEncoder = Callable[[str, Any], Frame]
-EventStream = AsyncIterator[tuple[str, Any]]
+Frame = tuple[int, bytes]  # (event id, the encoded frame)
+EventStream = AsyncIterator[Any]
+
+
+class TurnCodec(Protocol):
+    """How one turn's events become wire bytes (Beacon's SSE, or OpenAI chunks). Event ids are
+    the buffer's: 1, 2, 3... in the order the answer produced them."""
+
+    def frame(self, event: Any, event_id: int) -> bytes: ...
+
+    def cancelled(self, event_id: int) -> bytes:
+        """The terminal frame readers get after an explicit cancel."""
+        ...
+
+    def failed(self, event_id: int) -> bytes:
+        """The terminal frame when the answer broke off without one of its own."""
+        ...
 
 
 class TurnNotFound(InputError):
@@ -147,7 +160,7 @@ class TurnBuffer(Protocol):
         fingerprint: str,
         trace_id: str,
         events: Callable[[], EventStream],
-        encode: FrameEncoder,
+        codec: TurnCodec,
     ) -> tuple[Turn, bool]: ...
 
     def find(self, turn_id: str, *, owner: str) -> Turn | None: ...
@@ -157,16 +170,3 @@ class TurnBuffer(Protocol):
     async def cancel(self, turn_id: str, *, owner: str) -> bool: ...
 
     async def aclose(self) -> None: ...
-
-
-def numbered(encode: Callable[[str, Any], bytes]) -> FrameEncoder:
-    """Pair each frame with its event id. ``encode`` numbers events 1, 2, 3... (like
-    ``SSEEncoder``), one per call, so counting the calls gives the id on the wire."""
-    count = 0
-
-    def encode_frame(name: str, payload: Any) -> Frame:
-        nonlocal count
-        count += 1
-        return count, encode(name, payload)
-
-    return encode_frame

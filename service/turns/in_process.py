@@ -10,19 +10,16 @@ from collections.abc import Callable
 
 import structlog
 
-from service.errors import InternalError, ServiceError
 from service.turns.buffer import (
     EventStream,
-    FrameEncoder,
     Turn,
+    TurnCodec,
     TurnConflict,
     TurnLimits,
     TurnNotFound,
 )
 
 log = structlog.get_logger("beacon.turns")
-
-CANCELLED_DONE = {"finish_reason": "cancelled"}
 
 
 class InProcessTurnBuffer:
@@ -41,7 +38,7 @@ class InProcessTurnBuffer:
         fingerprint: str,
         trace_id: str,
         events: Callable[[], EventStream],
-        encode: FrameEncoder,
+        codec: TurnCodec,
     ) -> tuple[Turn, bool]:
         """The turn with this id, started now if new: ``(turn, started)``. ``events`` is called
         only for a new turn, so a repeated id never opens a second generation."""
@@ -58,7 +55,7 @@ class InProcessTurnBuffer:
             turn_id, owner=owner, fingerprint=fingerprint, trace_id=trace_id, limits=self.limits
         )
         self._turns[turn_id] = turn
-        turn.task = asyncio.create_task(_pump(turn, stream, encode), name=f"turn-{turn_id}")
+        turn.task = asyncio.create_task(_pump(turn, stream, codec), name=f"turn-{turn_id}")
         return turn, True
 
     def find(self, turn_id: str, *, owner: str) -> Turn | None:
@@ -104,26 +101,22 @@ class InProcessTurnBuffer:
             del self._turns[turn_id]
 
 
-async def _pump(turn: Turn, events: EventStream, encode: FrameEncoder) -> None:
+async def _pump(turn: Turn, events: EventStream, codec: TurnCodec) -> None:
     """Run the generation to its end, whoever is listening; encode each event exactly once."""
+    event_id = 0
     try:
-        async for name, payload in events:
-            turn.append(encode(name, payload))
+        async for event in events:
+            event_id += 1
+            turn.append((event_id, codec.frame(event, event_id)))
     except asyncio.CancelledError:
-        turn.append(encode("done", CANCELLED_DONE))  # readers see one terminal event
+        turn.append((event_id + 1, codec.cancelled(event_id + 1)))  # one terminal event
         raise
     except Exception:  # the pipeline yields its own error event; this is a last resort
         log.exception("turn_failed", turn_id=turn.turn_id)
-        turn.append(encode("error", _payload(InternalError())))
+        turn.append((event_id + 1, codec.failed(event_id + 1)))
     finally:
         aclose = getattr(events, "aclose", None)
         if aclose is not None:
             with contextlib.suppress(Exception):
                 await aclose()
         turn.finish()
-
-
-def _payload(error: ServiceError) -> dict[str, object]:
-    payload = error.to_payload(trace_id="")
-    del payload["trace_id"]  # the frame encoder adds the request's own
-    return payload

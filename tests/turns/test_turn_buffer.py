@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.pipeline.events import KEEPALIVE_FRAME, SSEEncoder
+from service.api.turns import SSETurnCodec
+from service.pipeline.events import KEEPALIVE_FRAME
 from service.turns import (
     InProcessTurnBuffer,
     Turn,
@@ -18,7 +19,6 @@ from service.turns import (
     TurnHistoryLost,
     TurnLimits,
     TurnNotFound,
-    numbered,
 )
 from tests.sse_client import parse_sse
 
@@ -62,7 +62,7 @@ async def start(
         fingerprint=asked,
         trace_id="0" * 32,
         events=events,
-        encode=numbered(SSEEncoder("0" * 32).encode),
+        codec=SSETurnCodec("0" * 32),
     )
     return turn
 
