@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 
-from evals.drills.service_process import BeaconProcess, start_beacon, wait_until_ready
-from evals.upstream.process import pick_free_port
+from evals.drills.service_process import BeaconProcess
+from tests.served import serve_beacon
 from tests.web.browser import ChatPage, start_chromium
 
 
@@ -22,26 +22,13 @@ def chromium() -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
-def serve(index_dir: Path, work: Path, **settings: str) -> Iterator[BeaconProcess]:
-    """``beacon serve`` as its own process, on the demo index, feedback kept under ``work``."""
-    env = {
-        "BEACON_RETRIEVAL__INDEX_DIR": str(index_dir),
-        "BEACON_RETRIEVAL__BUILD_IF_MISSING": "false",
-        "BEACON_FEEDBACK__DB_PATH": str(work / "feedback.sqlite"),
-        **settings,
-    }
-    port = pick_free_port("127.0.0.1")
-    with start_beacon(env, port=port, log_path=work / "beacon.log") as beacon:
-        wait_until_ready(beacon)
-        yield beacon
-
-
 @pytest.fixture(scope="module")
 def served_beacon(
     demo_index_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BeaconProcess]:
     """Beacon on the embedded defaults (the `faq` provider), as `make run` serves it."""
-    yield from serve(demo_index_dir, tmp_path_factory.mktemp("beacon-web"))
+    with serve_beacon(demo_index_dir, tmp_path_factory.mktemp("beacon-web")) as beacon:
+        yield beacon
 
 
 @pytest.fixture
