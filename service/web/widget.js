@@ -87,7 +87,7 @@
     var local = [];
     try { local = JSON.parse(localStorage.getItem(STORE + "turns:" + id) || "[]"); } catch (e) { local = []; }
     var remote = await fetchHistory(id);
-    state.turns = remote && remote.length >= local.filter(isFinished).length ? merge(remote, local) : local;
+    state.turns = remote ? merge(remote, local) : local;
     if (state.turns.length && !state.pinned) state.lang = pickLang(state.turns[state.turns.length - 1].q || "");
     render();
     var last = state.turns[state.turns.length - 1];
@@ -104,21 +104,26 @@
       if (!response.ok) return null;
       var body = await response.json();
       return (body.turns || []).map(function (turn) {
-        return { id: turn.turn_id || randomId("t-"), q: turn.question || "", a: turn.answer || "",
-                 citations: turn.citations || [], trace: turn.trace_id || null, done: true,
-                 handoff: turn.handoff || null };
+        return { id: randomId("t-"), q: turn.question || "", a: turn.answer || "", done: true,
+                 trace: turn.trace_id || null, citations: (turn.citations || []).map(asCitation) };
       });
     } catch (e) { return null; }
   }
 
+  function asCitation(c) { return typeof c === "string" ? { id: c, title: c, source: "" } : c; }
+
   function merge(remote, local) {
-    // The server knows the answers; the browser knows the customer's ratings.
-    var byTrace = {};
-    local.forEach(function (turn) { if (turn.trace) byTrace[turn.trace] = turn; });
-    return remote.map(function (turn) {
-      var mine = byTrace[turn.trace];
-      return mine ? Object.assign({}, turn, { rating: mine.rating, id: mine.id }) : turn;
+    // The server's list is the conversation (another tab or device may have added to it); this
+    // browser's copy of a turn is fuller (titles, ratings, the unredacted question), so it wins
+    // where both have it, and turns only this browser has (unfinished, failed) are kept.
+    var mine = {};
+    local.forEach(function (turn) { if (turn.trace) mine[turn.trace] = turn; });
+    var known = {};
+    var turns = remote.map(function (turn) {
+      known[turn.trace] = true;
+      return mine[turn.trace] || turn;
     });
+    return turns.concat(local.filter(function (turn) { return !turn.trace || !known[turn.trace]; }));
   }
 
   function isFinished(turn) { return !!(turn.done || turn.error); }
