@@ -72,6 +72,8 @@
     var turns = state.turns.slice(-MAX_TURNS).map(function (turn) {
       var copy = Object.assign({}, turn);
       delete copy.node;
+      delete copy.frame;
+      delete copy.painted;
       return copy;
     });
     try {
@@ -423,14 +425,21 @@
   }
 
   function appendToken(turn, text) {
-    if (!turn.a) {
-      status("");
-      requestAnimationFrame(function () { performance.mark("beacon:painted:" + turn.id); });
-    }
+    if (!turn.a) status("");
     turn.a += text;
-    turn.node.querySelector(".beacon-answer").textContent = turn.a;
     if (turn.a.length % 200 < text.length) save();  // a reload mid-answer keeps most of it
+    if (!turn.frame) turn.frame = requestAnimationFrame(function () { paint(turn); });
+  }
+
+  function paint(turn) {
+    // Once per frame, however many tokens came in it: no layout work per token.
+    turn.frame = 0;
+    turn.node.querySelector(".beacon-answer").textContent = turn.a;
     ui.log.scrollTop = ui.log.scrollHeight;
+    if (!turn.painted) {
+      turn.painted = true;
+      performance.mark("beacon:painted:" + turn.id);
+    }
   }
 
   function fail(turn, message) { turn.error = message; }
