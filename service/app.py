@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace.export import SpanExporter
 from prometheus_client import CollectorRegistry
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -100,6 +101,8 @@ def create_app(
         ),
     )
     app.add_middleware(TraceContextMiddleware)
+    if settings.web.allowed_origins:  # sites that embed the widget from another origin
+        app.add_middleware(CORSMiddleware, **web.cors_options(settings.web.allowed_origins))
     if settings.faults_enabled:  # drills only: honour the x-beacon-fault header
         app.add_middleware(FaultInjectionMiddleware)
     _add_error_handlers(app, metrics)

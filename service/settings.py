@@ -179,6 +179,13 @@ class TurnSettings(_Section):
     max_turns: int = Field(default=10_000, ge=1)
 
 
+class WebSettings(_Section):
+    """Sites allowed to embed ``/widget.js`` from another origin (CORS), e.g.
+    ``BEACON_WEB__ALLOWED_ORIGINS='["https://shop.example"]'``; none: same origin only."""
+
+    allowed_origins: tuple[str, ...] = ()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BEACON_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -207,6 +214,7 @@ class Settings(BaseSettings):
     tools: ToolSettings = ToolSettings()
     feedback: FeedbackSettings = FeedbackSettings()
     turns: TurnSettings = TurnSettings()
+    web: WebSettings = WebSettings()
     # In-process fault points for drills (``service/faults.py``); never on in production.
     faults_enabled: bool = False
 

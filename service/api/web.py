@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -73,3 +74,19 @@ def build_router(assets: dict[str, StaticAsset] | None = None) -> APIRouter:
         return files["/widget.css"].respond(request)
 
     return router
+
+
+# What a widget on another site sends and reads (preflighted because of the JSON body and keys).
+CORS_HEADERS = ("content-type", "authorization", "x-api-key", "idempotency-key", "last-event-id")
+CORS_EXPOSED = ("x-trace-id", "x-turn-id", "retry-after")
+
+
+def cors_options(allowed_origins: tuple[str, ...]) -> dict[str, Any]:
+    """Keyword arguments of Starlette's ``CORSMiddleware`` for the embedding sites."""
+    return {
+        "allow_origins": list(allowed_origins),
+        "allow_methods": ["GET", "POST"],
+        "allow_headers": list(CORS_HEADERS),
+        "expose_headers": list(CORS_EXPOSED),
+        "max_age": 600,
+    }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Callable
 
 import httpx
 
 from service.api.web import load_assets
+from service.settings import WebSettings
 from tests.conftest import AppHandle
 
 # The page and everything it loads, gzipped, must stay small enough for a phone on 3G.
@@ -62,3 +64,26 @@ def test_web_routes_stay_out_of_the_openapi_document(beacon: AppHandle) -> None:
     paths = httpx.get(f"{beacon.url}/openapi.json").json()["paths"]
     assert "/" not in paths and "/widget.js" not in paths
     assert "/feedback" in paths and "/ask/turns/{turn_id}/stream" in paths
+
+
+def test_embedding_site_gets_cors_answers(beacon_factory: Callable[..., AppHandle]) -> None:
+    """A configured embedding site may POST /ask with its key and read x-trace-id; another
+    origin gets no CORS grant."""
+    beacon = beacon_factory(web=WebSettings(allowed_origins=("https://shop.example",)))
+    preflight = {
+        "origin": "https://shop.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,authorization,idempotency-key",
+    }
+    allowed = httpx.options(f"{beacon.url}/ask", headers=preflight)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
+    body = {"question": "How do I request a refund?"}
+    answer = httpx.post(
+        f"{beacon.url}/ask", json=body, headers={"origin": "https://shop.example"}, timeout=30
+    )
+    assert "x-trace-id" in answer.headers["access-control-expose-headers"]
+    stranger = httpx.options(
+        f"{beacon.url}/ask", headers={**preflight, "origin": "https://evil.example"}
+    )
+    assert "access-control-allow-origin" not in stranger.headers
