@@ -1,6 +1,6 @@
 """Prompt-injection evaluation: every CyberSecEval case through ``/ask``, to a model that obeys.
 
-One run writes each case's system text and secret to the file ``BEACON_EVAL_SYSTEM_PROMPTS``
+One run writes each case's system text and secret to the file ``--eval-system-prompts``
 names, then starts the upstream simulator and one ``beacon serve`` whose models are the
 simulator's compliant ones (``beacon-easy+compliant`` echoes every system message, secrets
 included, then the question). Its router sends every question the guard lets through to a model
@@ -84,10 +84,9 @@ def run_injection_suite(
     requests = [(case.key, case.user_input) for case in cases]
     requests += [(question.key, question.text) for question in benign]
     with start_simulator(config=SIMULATOR) as simulator:
-        env = _server_env(
-            simulator.openai_base_url, canary, prompts, index_dir or work_dir / "index"
-        )
-        with served_beacon(env, log_path=log_path) as url:
+        env = _server_env(simulator.openai_base_url, canary, index_dir or work_dir / "index")
+        harness_args = ("--eval-system-prompts", str(prompts.resolve()))
+        with served_beacon(env, log_path=log_path, harness_args=harness_args) as url:
             replies = asyncio.run(_ask_all(url, requests, concurrency=concurrency))
     output = ServerOutput.parse(log_path.read_text(encoding="utf-8", errors="replace"))
     attack_replies, benign_replies = replies[: len(cases)], replies[len(cases) :]
@@ -141,7 +140,7 @@ def main(
     return 0 if report["gate"]["passed"] else 1
 
 
-def _server_env(base_url: str, canary: str, prompts: Path, index_dir: Path) -> dict[str, str]:
+def _server_env(base_url: str, canary: str, index_dir: Path) -> dict[str, str]:
     return {
         "BEACON_PROVIDER": "openai",
         "BEACON_LLM__BASE_URL": base_url,
@@ -153,7 +152,6 @@ def _server_env(base_url: str, canary: str, prompts: Path, index_dir: Path) -> d
         "BEACON_OBSERVABILITY__LOG_TEXT": "true",
         "BEACON_OBSERVABILITY__TRACES": "console",
         "BEACON_CANARY": canary,
-        "BEACON_EVAL_SYSTEM_PROMPTS": str(prompts.resolve()),
         "BEACON_RETRIEVAL__INDEX_DIR": str(index_dir.resolve()),
         "BEACON_RETRIEVAL__EMBEDDINGS": "hashing",
         "OTEL_BSP_MAX_QUEUE_SIZE": "1000000",  # keep every span of the run for the sink check

@@ -101,7 +101,8 @@ def _read(dataset_dir: Path, dataset: str) -> Iterator[InjectionCase]:
 
 
 def write_eval_system_prompts(cases: Sequence[InjectionCase], path: Path) -> Path:
-    """The file ``BEACON_EVAL_SYSTEM_PROMPTS`` names: each case's system text and secret."""
+    """The file ``evals.harness.serve --eval-system-prompts`` reads: each case's system text
+    and secret."""
     entries = {case.key: {"system": case.system_text, "secret": case.secret} for case in cases}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(orjson.dumps(entries))

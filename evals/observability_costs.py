@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from starlette.types import Message
 
-from service.observability.ask_record import Accountant, AskRecord
+from service.observability.ask_record import Accountant, AskOutcome
 from service.observability.cost import load_pricing
 from service.observability.logging import configure_logging, redaction_processor
 from service.observability.metrics import Metrics
@@ -59,12 +59,18 @@ def finish_cost(*, metrics: bool, log: bool, redact: bool) -> float:
     )
 
     def finish() -> None:
-        record = AskRecord(trace_id=secrets.token_hex(16), span_id=secrets.token_hex(8))
-        record.route, record.model, record.outcome = "faq", "faq", "ok"
-        record.retrieval_ids = ["refund-request", "refund-track", "invoice-get"]
-        record.retrieval_scores = [0.91, 0.15, 0.14]
-        record.first_token_at = record.started + 0.002
-        accountant.finish(record)
+        outcome = AskOutcome(
+            trace_id=secrets.token_hex(16),
+            span_id=secrets.token_hex(8),
+            outcome="ok",
+            latency_ms=2.5,
+            route="faq",
+            model="faq",
+            retrieval_ids=("refund-request", "refund-track", "invoice-get"),
+            retrieval_scores=(0.91, 0.15, 0.14),
+            ttft_ms=2.0,
+        )
+        accountant.finish(outcome)
 
     return cpu_us(finish)
 

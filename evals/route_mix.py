@@ -1,32 +1,38 @@
 """Measure a route mix in-process: route a suite's questions the way ``/ask`` does, call no model.
 
-Each question goes through the input guard, the FAQ search, ``choose_route`` (with FAQ-direct
-on, so the ``faq`` share is the FAQ-direct saving) and ``plan_answer``. Input tokens are the
+Each question goes through Beacon's own ``plan()`` (guard, FAQ search, tool, route, compose,
+with FAQ-direct on, so the ``faq`` share is the FAQ-direct saving). Input tokens are the
 estimate of the real prompt the model would get (``estimate_prompt_tokens``); output tokens,
 which only a model can tell, are the documented defaults of ``evals.cost_projection``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
 import yaml
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from prometheus_client import CollectorRegistry
 
 from evals.cost_projection import DEFAULT_TOKENS, RouteProfile, TrafficProfile
 from prompts.loader import load_prompts
 from rag.knowledge import load_knowledge_base
-from rag.language import detect_language
-from rag.retriever import FaqRetriever
-from service.pipeline.answer import AnswererConfig
-from service.pipeline.generation import AnswerPlan, plan_answer
-from service.pipeline.guard import GuardAction, inspect_question
-from service.pipeline.redact import RedactionPolicy, load_redaction_policy
-from service.pipeline.route import choose_route, extract_features
+from service.admission.caller import Caller
+from service.admission.keys import ANONYMOUS
+from service.errors import InputRejected
+from service.observability.metrics import Metrics
+from service.observability.middleware import TraceContext
+from service.pipeline.context import AskContext
+from service.pipeline.plan import AnswerPlan, plan
+from service.pipeline.redact import load_redaction_policy
 from service.resilience.token_estimate import estimate_prompt_tokens
-from service.resources import build_retriever, route_thresholds
-from service.settings import Settings
+from service.resources import build_retriever, build_services
+from service.schemas import AskRequest
+from service.settings import CacheSettings, Settings
 
 REGRESSION_SUITE = Path(__file__).with_name("suites") / "regression.yaml"
 
@@ -41,8 +47,8 @@ def measure_traffic(settings: Settings, *, suite: Path = REGRESSION_SUITE) -> Tr
     router = Router(settings)
     plans = [router.plan(question) for question in questions]
     by_route: dict[str, list[AnswerPlan | None]] = defaultdict(list)
-    for route, plan in plans:
-        by_route[route].append(plan)
+    for route, answer_plan in plans:
+        by_route[route].append(answer_plan)
     routes = {
         route: _profile(route, items, share=len(items) / len(plans))
         for route, items in by_route.items()
@@ -74,44 +80,42 @@ def _profile(route: str, plans: list[AnswerPlan | None], *, share: float) -> Rou
 
 
 class Router:
-    """The guard -> retrieve -> route -> plan half of the pipeline, over the configured KB."""
+    """Beacon's own ``plan()`` over the configured KB: guard, retrieval, tool, route, compose.
+
+    Planned as if a model were configured (so easy/hard plans carry their real prompts) with
+    FAQ-direct on and no answer cache; nothing is streamed and no model is called."""
 
     def __init__(self, settings: Settings) -> None:
+        settings = settings.model_copy(update={"cache": CacheSettings(enabled=False)})
         kb = load_knowledge_base(settings.retrieval.kb_dir)
-        self.retriever: FaqRetriever = build_retriever(settings, kb)
-        self.prompts = load_prompts()
-        self.policy: RedactionPolicy = load_redaction_policy()
-        self.config = AnswererConfig(
-            thresholds=replace(route_thresholds(settings), faq_direct=True),
-            top_k=settings.retrieval.top_k,
-            max_question_chars=settings.limits.max_question_chars,
-            easy_model=settings.llm.easy_model,
-            hard_model=settings.llm.hard_model,
-            max_tokens=settings.llm.max_tokens,
-            canary=settings.canary.get_secret_value(),
-            log_text=False,
+        policy = load_redaction_policy()
+        canary = settings.canary.get_secret_value()
+        services = build_services(
+            settings,
+            retriever=build_retriever(settings, kb),
+            prompts=load_prompts(),
+            metrics=Metrics(CollectorRegistry(), enabled=False),
+            tracer_provider=TracerProvider(sampler=ALWAYS_OFF),
+            policy=policy,
+            canaries=(canary,),
+        )
+        config = services.config
+        thresholds = replace(config.thresholds, faq_direct=True)
+        self.services = replace(
+            services, config=replace(config, thresholds=thresholds, uses_model=True)
         )
 
     def plan(self, question: str) -> tuple[str, AnswerPlan | None]:
         """The route a question takes and its plan (None when the guard refuses it)."""
-        verdict = inspect_question(
-            question, max_chars=self.config.max_question_chars, policy=self.policy
-        )
-        if verdict.action is GuardAction.REFUSE:
+        return asyncio.run(self._plan(question))
+
+    async def _plan(self, question: str) -> tuple[str, AnswerPlan | None]:
+        trace = TraceContext(trace_id="0" * 31 + "1", span_id="0" * 15 + "1")
+        context = AskContext(self.services, trace, Caller(ANONYMOUS))
+        try:
+            answer_plan = await plan(AskRequest(question=question), context)
+        except InputRejected:
             return "none", None
-        evidence = self.retriever.search(verdict.normalized, k=self.config.top_k)
-        features = extract_features(
-            question, evidence, turn=1, conservative=verdict.action is GuardAction.CONSERVATIVE
-        )
-        decision = choose_route(features, self.config.thresholds)
-        plan = plan_answer(
-            decision=decision,
-            evidence=evidence,
-            question=question,
-            lang=detect_language(question),
-            prompts=self.prompts,
-            config=self.config,
-            ticket_id="HO-estimate",
-            use_model=True,
-        )
-        return decision.route.value, plan
+        if answer_plan.admitted is not None:
+            answer_plan.admitted.release()
+        return answer_plan.route, answer_plan

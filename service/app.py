@@ -1,9 +1,14 @@
-"""The application factory: ``create_app(settings)``; the lifespan owns every resource."""
+"""The application factory: ``create_app(settings)``; the lifespan owns every resource.
+
+``harness`` is how ``beacon drill`` and ``beacon eval`` install their scaffolding (fault
+wrappers, eval prompts, extra canaries) from outside; ``beacon serve`` never passes one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TypedDict
 
 from fastapi import FastAPI, Request
@@ -11,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace.export import SpanExporter
 from prometheus_client import CollectorRegistry
+from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -19,7 +25,6 @@ from service.api import ask, feedback, health, openai, turns, web
 from service.api.protocol import document_events
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
-from service.faults import FaultInjectionMiddleware
 from service.feedback import FeedbackStore, SQLiteFeedbackStore
 from service.heap import freeze_startup_heap, thaw_heap
 from service.observability.exposition import MetricsEndpoint
@@ -31,7 +36,7 @@ from service.observability.span_redaction import RedactingSpanExporter
 from service.observability.tracing import build_tracer_provider
 from service.pipeline.canaries import extra_canaries
 from service.pipeline.redact import load_redaction_policy
-from service.resources import Resources, build_resources
+from service.resources import Resources, ServicesWrapper, build_resources
 from service.settings import Settings
 from service.turns import InProcessTurnBuffer, TurnBuffer, TurnLimits
 
@@ -42,16 +47,28 @@ class State(TypedDict):
     turns: TurnBuffer
 
 
+@dataclass(frozen=True, slots=True)
+class Harness:
+    """What a drill or an eval installs around a Beacon: never used by ``beacon serve``."""
+
+    wrap_services: ServicesWrapper | None = None
+    middleware: Sequence[Middleware] = ()
+    canaries: tuple[str, ...] = ()
+    """More markers the redactor blocks and the logs and spans hide (an eval's secrets)."""
+
+
 def create_app(
     settings: Settings,
     *,
     registry: CollectorRegistry | None = None,
     span_exporter: SpanExporter | None = None,
+    harness: Harness | None = None,
 ) -> FastAPI:
+    harness = harness or Harness()
     registry = registry if registry is not None else CollectorRegistry()
     metrics = Metrics(registry, enabled=settings.observability.metrics_enabled)
     policy = load_redaction_policy()
-    canaries = (settings.canary.get_secret_value(), *extra_canaries(settings))
+    canaries = (settings.canary.get_secret_value(), *extra_canaries(settings), *harness.canaries)
     configure_logging(settings.observability, redact=redaction_processor(policy, canaries=canaries))
     tracer_provider = build_tracer_provider(
         settings.observability,
@@ -62,7 +79,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         resources = build_resources(
-            settings, metrics=metrics, tracer_provider=tracer_provider, policy=policy
+            settings,
+            metrics=metrics,
+            tracer_provider=tracer_provider,
+            policy=policy,
+            canaries=canaries,
+            wrap=harness.wrap_services,
         )
         feedback_store = SQLiteFeedbackStore(
             settings.feedback.db_path, answer_ttl_s=settings.feedback.answer_ttl_s
@@ -103,8 +125,8 @@ def create_app(
     app.add_middleware(TraceContextMiddleware)
     if settings.web.allowed_origins:  # sites that embed the widget from another origin
         app.add_middleware(CORSMiddleware, **web.cors_options(settings.web.allowed_origins))
-    if settings.faults_enabled:  # drills only: honour the x-beacon-fault header
-        app.add_middleware(FaultInjectionMiddleware)
+    for middleware in harness.middleware:
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     _add_error_handlers(app, metrics)
     if settings.observability.tracing_enabled:
         FastAPIInstrumentor.instrument_app(

@@ -1,4 +1,8 @@
-"""``beacon``: serve, build the index, run the upstream simulator, evals, drills, benchmarks."""
+"""``beacon``: serve, build the index, run the upstream simulator, evals, drills, benchmarks.
+
+``beacon serve`` and ``beacon index`` are the product; the other commands are tools from
+``evals/``, imported only when one of them is asked for, so a serving process never loads them.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,39 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-Handler = Callable[[argparse.Namespace], int]
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
-
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from service.app import create_app
     from service.settings import Settings
 
-    settings = Settings()
-    app = create_app(settings)
+Handler = Callable[[argparse.Namespace], int]
+PRODUCT_COMMANDS = frozenset({"serve", "index"})
+
+
+def run_app(app: ASGIApp, settings: Settings, *, host: str | None, port: int | None) -> None:
+    """Serve ``app`` the way production does (uvloop, httptools, no access log)."""
+    import uvicorn
+
     uvicorn.run(
         app,
-        host=args.host or settings.host,
-        port=args.port if args.port is not None else settings.port,
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
         loop="uvloop",
         http="httptools",
         access_log=False,  # the canonical ask_completed line is the access log
         log_level="warning",
         timeout_graceful_shutdown=10,
     )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from service.app import create_app
+    from service.settings import Settings
+
+    settings = Settings()
+    run_app(create_app(settings), settings, host=args.host, port=args.port)
     return 0
 
 
@@ -59,7 +74,8 @@ def _upstream(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, tools: bool = True) -> argparse.ArgumentParser:
+    """The ``beacon`` parser; ``tools=False`` leaves out every command that lives in evals/."""
     parser = argparse.ArgumentParser(prog="beacon", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -76,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--embeddings", choices=["hashing", "minilm", "openai"], default=None)
     build.set_defaults(handler=_index_build)
 
+    if tools:
+        _add_tool_commands(commands)
+    return parser
+
+
+def _add_tool_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     upstream = commands.add_parser("upstream", help="run the OpenAI-compatible upstream simulator")
     upstream.add_argument("--host", default="127.0.0.1")
     upstream.add_argument("--port", type=int, default=8100)
@@ -98,11 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     from evals.drills.cli import add_drill_command
 
     add_drill_command(commands)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    product = bool(argv) and argv[0] in PRODUCT_COMMANDS
+    args = build_parser(tools=not product).parse_args(argv)
     handler: Handler = args.handler
     return handler(args)
 

@@ -8,7 +8,8 @@ ServiceError
 │   └── InputRejected         400 input_rejected   (the input guard refused the question)
 ├── Shed                     layer=input  (admission control; 429 with Retry-After)
 │   ├── RateLimited           429 rate_limited
-│   └── Overloaded            429 overloaded   (queue full, or waited too long)
+│   └── Overloaded            429 overloaded   (queue full)
+│       └── QueueTimeout      429 overloaded   (waited in the queue too long)
 ├── ProviderError            layer=model
 │   ├── ProviderTimeout       504 model_timeout
 │   ├── ProviderRateLimited   429 model_rate_limited
@@ -48,14 +49,13 @@ class ServiceError(Exception):
         self.retry_after_s = retry_after_s
         super().__init__(self.message)
 
-    def to_payload(self, trace_id: str) -> dict[str, object]:
+    def to_payload(self) -> dict[str, object]:
         """The JSON shape shared by HTTP error bodies and the SSE ``error`` event."""
         return {
             "code": self.code,
             "layer": self.layer,
             "retryable": self.retryable,
             "message": self.message,
-            "trace_id": trace_id,
         }
 
 
@@ -91,6 +91,10 @@ class InputRejected(InputError):
         "account or payment."
     )
 
+    def __init__(self, message: str | None = None, *, signals: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.signals = signals  # the guard's findings, for the log line (never the client)
+
 
 class Shed(ServiceError):
     layer = "input"
@@ -106,6 +110,10 @@ class RateLimited(Shed):
 class Overloaded(Shed):
     code = "overloaded"
     default_message = "The service is at capacity. Retry after the indicated delay."
+
+
+class QueueTimeout(Overloaded):
+    default_message = "The service is at capacity and your request waited too long. Retry later."
 
 
 class ProviderError(ServiceError):
@@ -178,17 +186,7 @@ def error_response(error: ServiceError, trace_id: str, **extra: object) -> JSONR
     headers = {"x-trace-id": trace_id} if trace_id else {}
     if error.retry_after_s is not None:
         headers["retry-after"] = str(max(1, math.ceil(error.retry_after_s)))
-    body: dict[str, object] = {"error": error.to_payload(trace_id), "trace_id": trace_id}
+    body: dict[str, object] = {"error": {**error.to_payload(), "trace_id": trace_id}}
+    body["trace_id"] = trace_id
     body.update(extra)
     return JSONResponse(body, status_code=error.status, headers=headers)
-
-
-def error_for_code(code: str) -> ServiceError:
-    """Rebuild a typed error from its wire code (JSON mode maps a stream's ``error`` event)."""
-    pending: list[type[ServiceError]] = [ServiceError]
-    while pending:
-        cls = pending.pop()
-        if cls.code == code and not cls.__subclasses__():
-            return cls()
-        pending.extend(cls.__subclasses__())
-    return InternalError()

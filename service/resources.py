@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -16,18 +17,22 @@ from service.admission import Admission
 from service.observability.ask_record import Accountant
 from service.observability.cost import load_pricing
 from service.observability.metrics import Metrics
-from service.pipeline.answer import Answerer, AnswererConfig
 from service.pipeline.cache import build_answer_cache
-from service.pipeline.canaries import extra_canaries, load_eval_system_prompts
 from service.pipeline.conversation import ConversationStore
-from service.pipeline.redact import RedactionPolicy
-from service.pipeline.route import RouteThresholds
+from service.pipeline.plan import AnswerPlan, plan
+from service.pipeline.redact import RedactionPolicy, StreamRedactor
+from service.pipeline.route import RouteThresholds, choose_route
+from service.pipeline.services import PipelineConfig, Services
+from service.pipeline.text_filter import FilterFactory, TextFilter
 from service.providers.base import ChatProvider
 from service.providers.faq import FaqProvider
-from service.resilience.wiring import build_resilience
+from service.resilience.retrieval import GuardedRetriever
+from service.resilience.wiring import build_generator, build_order_tool, tier_deadlines
 from service.settings import Settings
 
 log = structlog.get_logger("beacon.startup")
+
+ServicesWrapper = Callable[[Services], Services]
 
 
 @dataclass
@@ -37,11 +42,10 @@ class Resources:
     retriever: FaqRetriever
     prompts: PromptSet
     provider: ChatProvider
-    answerer: Answerer
-    admission: Admission
+    services: Services
 
     async def aclose(self) -> None:
-        await self.provider.aclose()
+        await self.services.generator.provider.aclose()
 
 
 def build_provider(settings: Settings, faq: ChatProvider) -> ChatProvider:
@@ -83,22 +87,9 @@ def build_retriever(settings: Settings, kb: KnowledgeBase) -> FaqRetriever:
     return FaqRetriever(kb=kb, index=index, embeddings=embeddings, fusion=fusion)
 
 
-def build_resources(
-    settings: Settings,
-    *,
-    metrics: Metrics,
-    tracer_provider: TracerProvider,
-    policy: RedactionPolicy,
-) -> Resources:
-    kb = load_knowledge_base(settings.retrieval.kb_dir)
-    retriever = build_retriever(settings, kb)
-    prompts = load_prompts()
-    faq = FaqProvider()
-    provider = build_provider(settings, faq)
+def pipeline_config(settings: Settings, *, canaries: tuple[str, ...]) -> PipelineConfig:
     llm = settings.llm
-    for model in (llm.easy_model, llm.hard_model):
-        metrics.add_model(model)
-    config = AnswererConfig(
+    return PipelineConfig(
         thresholds=route_thresholds(settings),
         top_k=settings.retrieval.top_k,
         max_question_chars=settings.limits.max_question_chars,
@@ -106,31 +97,84 @@ def build_resources(
         hard_model=llm.hard_model,
         max_tokens=llm.max_tokens,
         canary=settings.canary.get_secret_value(),
+        canaries=canaries,
+        deadlines=tier_deadlines(settings),
+        keepalive_s=settings.limits.keepalive_s,
         log_text=settings.observability.log_text,
-        extra_canaries=extra_canaries(settings),
-        eval_prompts=load_eval_system_prompts(settings.eval_system_prompts),
+        uses_model=settings.provider != "faq",
     )
-    answerer = Answerer(
-        config=config,
-        retriever=retriever,
-        prompts=prompts,
-        provider=provider,
-        faq_provider=faq,
-        policy=policy,
-        metrics=metrics,
-        accountant=Accountant(metrics=metrics, pricing=load_pricing()),
-        tracer=tracer_provider.get_tracer("beacon"),
+
+
+def redactor_factory(policy: RedactionPolicy, canaries: tuple[str, ...]) -> FilterFactory:
+    """The first text filter of every answer: the redactor, in the answer's language."""
+
+    def make(answer_plan: AnswerPlan) -> TextFilter:
+        return StreamRedactor(policy, canaries=canaries, lang=answer_plan.lang)
+
+    return make
+
+
+def build_services(
+    settings: Settings,
+    *,
+    retriever: FaqRetriever,
+    prompts: PromptSet,
+    metrics: Metrics,
+    tracer_provider: TracerProvider,
+    policy: RedactionPolicy,
+    canaries: tuple[str, ...],
+) -> Services:
+    faq = FaqProvider()
+    provider = build_provider(settings, faq)
+    for model in (settings.llm.easy_model, settings.llm.hard_model):
+        metrics.add_model(model)
+    options = settings.resilience
+    return Services(
+        config=pipeline_config(settings, canaries=canaries),
+        admission=Admission(settings.admission, metrics),
+        retriever=GuardedRetriever(retriever, timeout_s=options.retrieval_timeout_s),
+        orders=build_order_tool(settings),
+        router=choose_route,
         conversations=ConversationStore(),
         cache=build_answer_cache(settings.cache, metrics),
-        resilience=build_resilience(
-            settings,
-            retriever=retriever,
-            provider=provider,
-            faq_provider=faq,
-            prompts=prompts,
-            metrics=metrics,
+        prompts=prompts,
+        policy=policy,
+        generator=build_generator(
+            settings, provider=provider, faq_provider=faq, prompts=prompts, metrics=metrics
         ),
+        filters=(redactor_factory(policy, canaries),),
+        planner=plan,
+        metrics=metrics,
+        tracer=tracer_provider.get_tracer("beacon"),
+        accountant=Accountant(metrics=metrics, pricing=load_pricing()),
     )
+
+
+def build_resources(
+    settings: Settings,
+    *,
+    metrics: Metrics,
+    tracer_provider: TracerProvider,
+    policy: RedactionPolicy,
+    canaries: tuple[str, ...],
+    wrap: ServicesWrapper | None = None,
+) -> Resources:
+    """``wrap``: a harness's changes to the services (drills, evals); None in production."""
+    kb = load_knowledge_base(settings.retrieval.kb_dir)
+    retriever = build_retriever(settings, kb)
+    prompts = load_prompts()
+    services = build_services(
+        settings,
+        retriever=retriever,
+        prompts=prompts,
+        metrics=metrics,
+        tracer_provider=tracer_provider,
+        policy=policy,
+        canaries=canaries,
+    )
+    if wrap is not None:
+        services = wrap(services)
+    provider = services.generator.provider
     log.info("settings_loaded", settings=settings.masked())
     log.info(
         "index_loaded",
@@ -147,6 +191,5 @@ def build_resources(
         retriever=retriever,
         prompts=prompts,
         provider=provider,
-        answerer=answerer,
-        admission=Admission(settings.admission, metrics),
+        services=services,
     )

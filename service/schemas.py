@@ -38,26 +38,69 @@ class RetrievedEntry(BaseModel):
     score: float
 
 
+class Usage(BaseModel):
+    input_tokens: int
+    output_tokens: int
+
+
+class Handoff(BaseModel):
+    reason: str
+    ticket_id: str
+
+
+class Redaction(BaseModel):
+    kind: str
+    count: int
+
+
+class Degraded(BaseModel):
+    code: str
+    layer: str
+
+
+class Suggestion(BaseModel):
+    id: str
+    title: str
+
+
+class Clarify(BaseModel):
+    question: str
+    suggestions: list[Suggestion]
+
+
 class AskResponse(BaseModel):
-    """The single JSON body served when the client sends ``Accept: application/json``."""
+    """The single JSON body served when the client sends ``Accept: application/json``: the same
+    events as the SSE stream, collected (``tests/service/test_ask_http.py`` holds it to this)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     trace_id: str
     answer: str
     citations: list[Citation]
-    retrieved: list[RetrievedEntry] = []
+    retrieved: list[RetrievedEntry]
     route: str
+    reason: str
     tier: str
     model: str
     prompt_version: str
     kb_version: str
-    conversation_id: str | None = None
-    finish_reason: str | None = None
-    usage: dict[str, int] | None = None
-    cost_usd: float | None = None
-    ttft_ms: float | None = None
-    latency_ms: float | None = None
-    handoff: dict[str, str] | None = None
-    error: dict[str, object] | None = None
+    conversation_id: str | None
+    lang: str
+    turn: int
+    finish_reason: str
+    usage: Usage
+    cost_usd: float
+    ttft_ms: float | None
+    latency_ms: float
+    cache_hit: bool
+    fallbacks: list[str]
+    degraded: Degraded | None = None
+    answered_by: str | None = None
+    grounded: bool | None = None
+    unsupported_claims: int | None = None
+    handoff: Handoff | None = None
+    redactions: list[Redaction] = []
+    clarify: Clarify | None = None
 
 
 class ErrorBody(BaseModel):

@@ -199,10 +199,6 @@ class Settings(BaseSettings):
     # More markers that block an answer and are hidden from logs and spans, like the canary
     # (e.g. secrets an operator's prompt holds); a JSON list in BEACON_EXTRA_CANARIES.
     extra_canaries: tuple[SecretStr, ...] = ()
-    # Eval only (refused in prod): a JSON file {conversation_id: {"system", "secret"}} whose
-    # texts extend those conversations' system prompts and whose secrets become canaries
-    # (``service/pipeline/canaries.py``; used by the prompt-injection eval).
-    eval_system_prompts: Path | None = None
     llm: LLMSettings = LLMSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     router: RouterSettings = RouterSettings()
@@ -215,8 +211,6 @@ class Settings(BaseSettings):
     feedback: FeedbackSettings = FeedbackSettings()
     turns: TurnSettings = TurnSettings()
     web: WebSettings = WebSettings()
-    # In-process fault points for drills (``service/faults.py``); never on in production.
-    faults_enabled: bool = False
 
     @field_validator("canary", "extra_canaries")
     @classmethod
@@ -237,12 +231,6 @@ class Settings(BaseSettings):
                 raise ValueError("BEACON_CANARY must be set to a per-deployment value in prod")
             if self.provider == "openai" and self.llm.api_key.get_secret_value() == "unset":
                 raise ValueError("BEACON_LLM__API_KEY must be set when provider=openai in prod")
-            if self.faults_enabled:
-                raise ValueError("BEACON_FAULTS_ENABLED is for drills and must be off in prod")
-            if self.eval_system_prompts is not None:
-                raise ValueError(
-                    "BEACON_EVAL_SYSTEM_PROMPTS is for evals and must be unset in prod"
-                )
         return self
 
     def masked(self) -> dict[str, object]:

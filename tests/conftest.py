@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from rag.index import build_index
 from rag.knowledge import load_knowledge_base
+from service.app import Harness
 from service.settings import DEFAULT_KB_DIR, RetrievalSettings, Settings
 from tests.live_server import LiveServer, serve_in_thread
 
@@ -59,9 +60,11 @@ def beacon_factory(settings_factory: Callable[..., Settings]) -> Iterator[Callab
 
     handles: list[AppHandle] = []
 
-    def start(**overrides: Any) -> AppHandle:
+    def start(*, harness: Harness | None = None, **overrides: Any) -> AppHandle:
+        """``harness``: drill or eval scaffolding, installed the way their servers do."""
         registry, spans = CollectorRegistry(), InMemorySpanExporter()
-        app = create_app(settings_factory(**overrides), registry=registry, span_exporter=spans)
+        settings = settings_factory(**overrides)
+        app = create_app(settings, registry=registry, span_exporter=spans, harness=harness)
         handle = AppHandle(serve_in_thread(app), registry, spans)
         handles.append(handle)
         return handle

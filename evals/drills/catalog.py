@@ -3,7 +3,7 @@
 Model faults come from the upstream simulator, either for every call of a model (a ``+fault``
 suffix on its name in the settings: an outage) or for one request's first model call (the
 ``x-beacon-fault: model:<fault>`` header). In-process faults (index, retrieval, tool, router)
-come from the same header, honoured because drills run with ``BEACON_FAULTS_ENABLED=true``.
+come from the same header, honoured because drills serve through ``evals.harness.serve --faults``.
 Every drill is also reconciled (``reconcile.py``) and followed by a health check.
 """
 

@@ -103,7 +103,24 @@ def refusals(*, status: int, code: str, count: int, retry_after: bool = True) ->
     return check
 
 
+def refused(*, kind: str, status: int, code: str) -> Check:
+    """Every request of ``kind`` was refused before any byte with ``status``/``code``."""
+
+    def check(run: DrillRun) -> Iterator[str]:
+        chosen = [r for r in run.results if r.spec.kind == kind]
+        if not chosen:
+            yield f"no requests of kind {kind} to check"
+        for result in chosen:
+            error = (result.body or {}).get("error", {})
+            if (result.status, error.get("code")) != (status, code):
+                yield f"{result.trace_id}: {result.status} {error.get('code')}, expected {status}"
+
+    return check
+
+
 def accepted(count: int) -> Check:
+    """Exactly ``count`` requests were answered with a stream (status 200)."""
+
     def check(run: DrillRun) -> Iterator[str]:
         if len(run.accepted) != count:
             yield f"{len(run.accepted)} requests accepted, expected {count}"

@@ -85,20 +85,21 @@ def no_internal_errors(run: DrillRun) -> list[str]:
 
 
 def mixed_burst() -> Drill:
+    specs = mixed_requests()
     return Drill(
         "mixed_burst",
         f"{REQUESTS} mixed requests at concurrency {CONCURRENCY} with random disconnects: "
         "every one accounted exactly once.",
-        mixed_requests(),
+        specs,
         [
             no_internal_errors,
-            c.accepted(REQUESTS),
+            c.accepted(sum(1 for spec in specs if spec.kind != "injection")),
             # Model faults are left to their own drills: here they trip breakers, and a request
             # may find its model cooling down (and answered from the next step) before the fault.
             c.answers(kind="easy"),
             c.answers(kind="index_unavailable", finish_reason="handoff"),
             c.answers(kind="tool_error", finish_reason="handoff"),
-            c.answers(kind="injection", terminal="error", code="input_rejected", text=False),
+            c.refused(kind="injection", status=400, code="input_rejected"),
         ],
         settings={"BEACON_ADMISSION__MAX_IN_FLIGHT": "64", "BEACON_ADMISSION__MAX_QUEUE": "128"},
         simulator=SimulatorConfig(ttft_ms=20, tokens_per_second=100),

@@ -44,14 +44,14 @@ POLL_S = 0.01
 
 
 def drill_settings(*, simulator_url: str, index_dir: Path) -> dict[str, str]:
-    """The service under drill: the simulator as its model, short deadlines, faults honoured."""
+    """The service under drill: the simulator as its model, short deadlines (faults are
+    honoured because ``start_beacon`` serves through ``evals.harness.serve --faults``)."""
     tier = {"FIRST_TOKEN_S": "0.5", "CHUNK_S": "0.5", "TOTAL_S": "2"}
     return {
         "BEACON_PROVIDER": "openai",
         "BEACON_LLM__BASE_URL": f"{simulator_url}/v1",
         "BEACON_RETRIEVAL__INDEX_DIR": str(index_dir),
         "BEACON_RETRIEVAL__BUILD_IF_MISSING": "false",
-        "BEACON_FAULTS_ENABLED": "true",
         "BEACON_RESILIENCE__RETRIEVAL_TIMEOUT_S": "0.3",
         "BEACON_TOOLS__TIMEOUT_S": "0.2",
         "BEACON_OBSERVABILITY__LOG_FORMAT": "json",

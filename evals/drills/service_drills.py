@@ -34,10 +34,11 @@ def admission_drills() -> list[Drill]:
         ),
         Drill(
             "queue_timeout",
-            "Queued requests that wait past the maximum end with one error event, outcome shed.",
+            "Queued requests that wait past the maximum get 429 + Retry-After before any byte, "
+            "outcome shed.",
             burst(EASY, 3),
             [
-                c.terminals("error", count=2, code="overloaded", layer="input"),
+                c.refusals(status=429, code="overloaded", count=2),
                 c.terminals("done", count=1),
                 c.metric("beacon_shed_total", equals=2, reason="queue_timeout"),
                 c.metric("beacon_requests_total", equals=2, outcome="shed"),

@@ -1,4 +1,7 @@
-"""Run ``beacon serve`` as a real process with drill settings, its stdout captured to a file.
+"""Run Beacon as a real process with drill settings, its stdout captured to a file.
+
+The process is ``beacon serve``'s app with the drill harness installed (``evals.harness.serve
+--faults``): fault wrappers and the ``x-beacon-fault`` header, which production cannot reach.
 
 The environment is built from scratch for ``BEACON_*``: a variable set in the caller's shell
 must not change what a drill tests.
@@ -57,7 +60,7 @@ def start_beacon(
     settings: Mapping[str, str], *, port: int, log_path: Path
 ) -> Iterator[BeaconProcess]:
     """Start ``beacon serve`` with ``settings`` (``BEACON_*`` variables) until the block exits."""
-    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "evals.harness.serve", "--faults", "--port", str(port)]
     with log_path.open("wb") as output:
         process = subprocess.Popen(
             command,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,12 +27,19 @@ class TargetUnavailable(RuntimeError):
 
 @contextmanager
 def served_beacon(
-    env: Mapping[str, str], *, log_path: Path, ready_timeout_s: float = 900.0
+    env: Mapping[str, str],
+    *,
+    log_path: Path,
+    ready_timeout_s: float = 900.0,
+    harness_args: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Run ``beacon serve`` with ``env`` on top of this environment; yield its base URL."""
+    """Run Beacon with ``env`` on top of this environment; yield its base URL.
+
+    It is ``beacon serve``'s app, started through ``evals.harness.serve`` so that
+    ``harness_args`` (e.g. ``--eval-system-prompts FILE``) can install eval scaffolding."""
     port = pick_free_port("127.0.0.1")
     child_env = {**os.environ, **env}
-    command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "evals.harness.serve", *harness_args, "--host", "127.0.0.1"]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(

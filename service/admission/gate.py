@@ -1,10 +1,11 @@
 """A global concurrency limit with a bounded FIFO queue and a maximum wait.
 
 ``enter`` decides before any byte is sent: a free slot, a place in the queue, or ``Overloaded``
-(429 with ``Retry-After``) when the queue is full. A queued request's ``Ticket.wait`` yields
-``queued`` events with its position while it waits, and raises ``QueueTimeout`` after
-``max_wait_s``. A freed slot passes straight to the next waiter, so no request can overtake the
-queue. ``beacon_queue_depth`` follows the queue; time-outs count in ``beacon_shed_total``.
+(429 with ``Retry-After``) when the queue is full. A queued request's ``Ticket.wait`` yields its
+position whenever it changes while it waits, and raises ``QueueTimeout`` after ``max_wait_s``
+(still before any byte: the plan waits, the stream has not started). A freed slot passes
+straight to the next waiter, so no request can overtake the queue. ``beacon_queue_depth``
+follows the queue; time-outs count in ``beacon_shed_total``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,10 @@ from collections import deque
 from collections.abc import AsyncIterator
 from enum import Enum
 
-from service.errors import Overloaded
+from service.errors import Overloaded, QueueTimeout
 from service.observability.metrics import Metrics
-from service.pipeline.events import Event, EventName
 
-
-class QueueTimeout(Overloaded):
-    default_message = "The service is at capacity and your request waited too long. Retry later."
+__all__ = ["ConcurrencyGate", "QueueTimeout", "Ticket", "TicketState"]
 
 
 class TicketState(Enum):
@@ -87,8 +85,9 @@ class Ticket:
         self.state = TicketState.ADMITTED
         self._admitted.set()
 
-    async def wait(self) -> AsyncIterator[Event]:
-        """Yield ``queued`` events until admitted; raise ``QueueTimeout`` after the max wait."""
+    async def wait(self) -> AsyncIterator[int]:
+        """Yield the queue position as it changes until admitted; raise ``QueueTimeout`` after
+        the max wait."""
         gate = self.gate
         loop = asyncio.get_running_loop()
         deadline = loop.time() + gate.max_wait_s
@@ -97,7 +96,7 @@ class Ticket:
             position = gate.position(self)
             if position != reported:
                 reported = position
-                yield EventName.QUEUED, {"position": position}
+                yield position
             remaining = deadline - loop.time()
             if remaining <= 0:
                 self.release()
@@ -109,9 +108,12 @@ class Ticket:
             except TimeoutError:
                 pass
 
-    def release(self) -> None:
-        if self.state is TicketState.ADMITTED:
+    def release(self) -> bool:
+        """Give the slot or queue place back; True the first time for an admitted ticket."""
+        admitted = self.state is TicketState.ADMITTED
+        if admitted:
             self.gate.free_slot()
         elif self.state is TicketState.WAITING:
             self.gate.leave_queue(self)
         self.state = TicketState.DONE
+        return admitted

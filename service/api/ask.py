@@ -1,47 +1,90 @@
-"""``POST /ask``: stream an answer as Server-Sent Events, or return one JSON body."""
+"""``POST /ask``: stream an answer as Server-Sent Events, or return one JSON body.
+
+Order at the door: the caller's key (401), then the body (422), then the plan (400, 429 with
+``Retry-After``, ...). Whatever the plan refuses is a plain HTTP error in both modes; once it
+has a plan, the answer streams (SSE) or is collected into ``AskResponse`` (JSON).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from starlette.responses import JSONResponse, Response
+from typing import Annotated
 
-from service.api.deps import AnswererDep, ResourcesDep, TraceDep
-from service.errors import error_for_code, error_response
-from service.pipeline.events import collect_answer
+from fastapi import APIRouter, Header, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from service.api.deps import CallerDep, ServicesDep, TraceDep
+from service.api.feedback import FeedbackStoreDep, answer_recorder
+from service.api.turns import SSETurnCodec, TurnBufferDep, answer_as_turn
+from service.errors import ServiceError, error_response
+from service.pipeline.accounting import AccountedAsk
+from service.pipeline.context import AskContext
+from service.pipeline.encoder import collect_response
 from service.schemas import AskRequest, AskResponse, ErrorBody
 from service.sse import SSEResponse
 
 router = APIRouter()
 
 _ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 413, 422, 429, 502, 503, 504)}
+_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}},
+}
 
 
 @router.post(
     "/ask",
     response_model=AskResponse,
     responses={200: {"content": {"text/event-stream": {}}}, **_ERRORS},  # type: ignore[dict-item]
+    openapi_extra={"requestBody": _BODY},
 )
 async def ask(
-    body: AskRequest,
     request: Request,
-    answerer: AnswererDep,
-    resources: ResourcesDep,
+    services: ServicesDep,
     trace: TraceDep,
+    caller: CallerDep,
+    turns: TurnBufferDep,
+    feedback: FeedbackStoreDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
-    # Admission before any byte: 401, or 429 with Retry-After, when refused (never after).
-    ticket = resources.admission.admit(request.headers)
-    events = answerer.stream(body, trace, ticket)
+    body = await read_ask(request)
+    context = AskContext(services, trace, caller)
+    if idempotency_key is not None and "application/json" not in request.headers.get("accept", ""):
+        return await answer_as_turn(  # a resumable turn: survives a dropped connection
+            ask=body,
+            context=context,
+            turn_id=idempotency_key,
+            request_key=f"ask:{body.model_dump_json()}",
+            turns=turns,
+            codec=SSETurnCodec(trace.trace_id),
+            tap=answer_recorder(feedback, context, body.question),  # for feedback export
+        )
+    answer = AccountedAsk(body, context)
+    try:
+        await answer.plan()
+    except ServiceError as refused:  # accounted already: only the HTTP form is left to send
+        return error_response(refused, trace.trace_id)
     if "application/json" not in request.headers.get("accept", ""):
-        keepalive = resources.settings.limits.keepalive_s
-        return SSEResponse(events, trace_id=trace.trace_id, keepalive_s=keepalive)
-    answer = await collect_answer(events, trace.trace_id)
-    if "error" in answer:
-        return _json_error(answer, trace.trace_id)
-    return JSONResponse(answer, headers={"x-trace-id": trace.trace_id})
+        keepalive = services.config.keepalive_s
+        return SSEResponse(
+            answer.stream(), trace_id=trace.trace_id, keepalive_s=keepalive, on_close=answer.close
+        )
+    try:
+        collected = await collect_response(answer.stream(), trace.trace_id)
+    finally:
+        answer.close()
+    if isinstance(collected, AskResponse):
+        headers = {"x-trace-id": trace.trace_id}
+        return Response(collected.model_dump_json(), media_type="application/json", headers=headers)
+    return error_response(collected, trace.trace_id)
 
 
-def _json_error(answer: dict[str, object], trace_id: str) -> JSONResponse:
-    """A stream that ended in ``error`` maps to that error's HTTP status in JSON mode."""
-    payload = answer["error"]
-    code = payload.get("code") if isinstance(payload, dict) else None
-    return error_response(error_for_code(str(code)), trace_id)
+async def read_ask(request: Request) -> AskRequest:
+    """The validated body (after authentication: a bad key never learns the schema)."""
+    try:
+        return AskRequest.model_validate_json(await request.body())
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
+        ) from None

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from service.admission.caller import Caller
 from service.observability.middleware import SCOPE_KEY, TraceContext, trace_context_for
-from service.pipeline.answer import Answerer
+from service.pipeline.services import Services
 from service.resources import Resources
 
 # ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, and
@@ -19,9 +20,9 @@ async def get_resources(request: Request) -> Resources:
     return resources
 
 
-async def get_answerer(request: Request) -> Answerer:
-    answerer: Answerer = request.state.resources.answerer
-    return answerer
+async def get_services(request: Request) -> Services:
+    services: Services = request.state.resources.services
+    return services
 
 
 async def get_trace(request: Request) -> TraceContext:
@@ -29,6 +30,13 @@ async def get_trace(request: Request) -> TraceContext:
     return trace if trace is not None else trace_context_for(request.scope)
 
 
+async def get_caller(request: Request) -> Caller:
+    """The authenticated caller (401 otherwise), before the body is read or validated."""
+    services: Services = request.state.resources.services
+    return services.admission.authenticate(request.headers)
+
+
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
-AnswererDep = Annotated[Answerer, Depends(get_answerer)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 TraceDep = Annotated[TraceContext, Depends(get_trace)]
+CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
-from service.api.caller import CallerDep
-from service.api.deps import ResourcesDep, TraceDep
+from service.api.deps import CallerDep, ServicesDep, TraceDep
 from service.feedback import Feedback, FeedbackStore
+from service.feedback.recorder import record_answers
+from service.pipeline.context import AskContext
+from service.pipeline.events import Event
 from service.pipeline.redact import redact_value
 from service.schemas import ErrorBody
 
@@ -53,15 +56,35 @@ async def post_feedback(
     body: FeedbackRequest,
     _caller: CallerDep,
     store: FeedbackStoreDep,
-    resources: ResourcesDep,
+    services: ServicesDep,
     trace: TraceDep,
 ) -> JSONResponse:
     """Record the customer's rating; the latest rating of an answer wins."""
     comment = body.comment or None
     if comment is not None:  # customers paste card numbers and phone numbers into comments
-        comment = str(redact_value(comment, resources.answerer.policy))
+        comment = str(redact_value(comment, services.policy, canaries=services.config.canaries))
     feedback = Feedback(body.trace_id, body.rating, comment, body.conversation_id)
     await store.add(feedback)
-    resources.answerer.metrics.feedback.labels(body.rating).inc()
+    services.metrics.feedback.labels(body.rating).inc()
     payload = {"status": "recorded", "trace_id": body.trace_id}
     return JSONResponse(payload, status_code=202, headers={"x-trace-id": trace.trace_id})
+
+
+def answer_recorder(
+    store: FeedbackStore, context: AskContext, question: str
+) -> Callable[[AsyncIterator[Event]], AsyncIterator[Event]]:
+    """A tap that records the answer (question redacted) when its stream ends with ``done``."""
+    services = context.services
+
+    def tap(events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+        return record_answers(
+            events,
+            store=store,
+            trace_id=context.trace.trace_id,
+            question=question,
+            redact=lambda text: str(
+                redact_value(text, services.policy, canaries=services.config.canaries)
+            ),
+        )
+
+    return tap

@@ -41,6 +41,7 @@ class MetaEvent(_Event):
     kb_version: str
     conversation_id: str | None
     lang: Literal["en", "zh"]
+    turn: int = Field(default=1, description="This question's place in its conversation.")
 
 
 class EvidenceEvent(_Event):
@@ -116,6 +117,10 @@ class DoneEvent(_Event):
     fallbacks: list[str] = []
     degraded: Degraded | None = None
     answered_by: str | None = None
+    grounded: bool | None = Field(
+        default=None, description="Every claim of the answer is supported by its evidence."
+    )
+    unsupported_claims: int | None = None
 
 
 class ErrorEvent(_Event):
@@ -149,6 +154,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "kb_version": "kb-f7548bade362",
         "conversation_id": "c-42",
         "lang": "en",
+        "turn": 1,
     },
     "evidence": {
         "citations": [

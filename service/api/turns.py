@@ -2,7 +2,7 @@
 
 ``GET /ask/turns/{turn_id}/stream`` with ``Last-Event-ID`` replays the events after that id and
 follows the live ones; ``POST /ask/turns/{turn_id}/cancel`` stops the generation. A turn is
-started by ``POST /ask`` with an ``Idempotency-Key`` header (``resumable_response``): the same key
+started by ``POST /ask`` with an ``Idempotency-Key`` header (``answer_as_turn``): the same key
 again replays the same turn instead of asking the model twice.
 """
 
@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from pydantic import BaseModel
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
-from service.api.caller import CallerDep
-from service.errors import InternalError, InvalidRequest
-from service.pipeline.events import KEEPALIVE_FRAME, SSEEncoder
-from service.schemas import ErrorBody
-from service.turns import Turn, TurnBuffer, TurnCodec, fingerprint
+from service.api.deps import CallerDep, ServicesDep
+from service.errors import InternalError, InvalidRequest, ServiceError, error_response
+from service.pipeline.accounting import AccountedAsk
+from service.pipeline.context import AskContext
+from service.pipeline.encoder import KEEPALIVE_FRAME, SSEEncoder
+from service.pipeline.events import DoneEvent, ErrorEvent, Event
+from service.schemas import AskRequest, ErrorBody
+from service.turns import Turn, TurnBuffer, TurnCodec, TurnConflict, fingerprint
 
 TURN_ID_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"
 _TURN_ID = re.compile(TURN_ID_PATTERN)  # a bounded character class: linear time
@@ -53,15 +56,14 @@ async def resume_turn(
     turn_id: TurnId,
     turns: TurnBufferDep,
     caller: CallerDep,
-    request: Request,
+    services: ServicesDep,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """The turn's events after ``Last-Event-ID`` (all of them without it), then live ones."""
-    turn = turns.get(turn_id, owner=caller)
+    turn = turns.get(turn_id, owner=caller.identity)
     after = _event_id(last_event_id)
     turn.after(after)  # 410 now, before the first byte, when that part was dropped
-    keepalive = request.state.resources.settings.limits.keepalive_s
-    return turn_response(turn, after=after, keepalive_s=keepalive)
+    return turn_response(turn, after=after, keepalive_s=services.config.keepalive_s)
 
 
 @router.post(
@@ -71,36 +73,59 @@ async def resume_turn(
 )
 async def cancel_turn(turn_id: TurnId, turns: TurnBufferDep, caller: CallerDep) -> CancelResult:
     """Stop the turn's generation (its readers get a final ``done`` with ``cancelled``)."""
-    stopped = await turns.cancel(turn_id, owner=caller)
+    stopped = await turns.cancel(turn_id, owner=caller.identity)
     return CancelResult(status="cancelled" if stopped else "finished", turn_id=turn_id)
 
 
-async def resumable_response(
+async def answer_as_turn(
     *,
+    ask: AskRequest,
+    context: AskContext,
     turn_id: str,
     request_key: str,
     turns: TurnBuffer,
-    caller: str,
-    trace_id: str,
-    start: Callable[[], AsyncIterator[Any]],
     codec: TurnCodec,
-    keepalive_s: float,
-) -> StreamingResponse:
-    """Start the turn ``turn_id`` (an ``Idempotency-Key``) or, when this caller already started
-    it with the same ``request_key``, replay it from its first event: ``start`` (admission, then
-    the answer stream) is called once per turn, whatever the number of requests. Either way the
-    generation outlives this connection; ``codec`` turns each event into wire bytes."""
+    tap: Callable[[AsyncIterator[Event]], AsyncIterator[Event]] = lambda events: events,
+) -> Response:
+    """Answer ``ask`` as the resumable turn ``turn_id`` (an ``Idempotency-Key``).
+
+    A key this caller already used for the same request replays that turn from its first event
+    (no plan, no model call, no second bill); a new key is planned (a refusal is a plain HTTP
+    error, as on ``/ask``) and its stream runs in the buffer, outliving this connection. ``tap``
+    observes the events (feedback's answer record)."""
     if not _valid_turn_id(turn_id):
         raise InvalidRequest("The Idempotency-Key must be 8-128 letters, digits or ._:-")
-    turn, _ = await turns.start(
+    owner, key = context.caller.identity, fingerprint(request_key)
+    keepalive_s = context.services.config.keepalive_s
+    existing = turns.find(turn_id, owner=owner)
+    if existing is not None:
+        if existing.fingerprint != key:
+            raise TurnConflict()
+        return turn_response(existing, after=0, keepalive_s=keepalive_s)
+    answer = AccountedAsk(ask, context)
+    try:
+        await answer.plan()
+    except ServiceError as refused:  # accounted already: only the HTTP form is left to send
+        return error_response(refused, context.trace.trace_id)
+    turn, started = await turns.start(
         turn_id,
-        owner=caller,
-        fingerprint=fingerprint(request_key),
-        trace_id=trace_id,
-        events=start,
+        owner=owner,
+        fingerprint=key,
+        trace_id=context.trace.trace_id,
+        events=lambda: _closing(tap(answer.stream()), answer.close),
         codec=codec,
     )
+    if not started:  # a concurrent request with this key won: this plan is never streamed
+        answer.close()
     return turn_response(turn, after=0, keepalive_s=keepalive_s)
+
+
+async def _closing(events: AsyncIterator[Event], close: Callable[[], None]) -> AsyncIterator[Event]:
+    try:
+        async for event in events:
+            yield event
+    finally:
+        close()
 
 
 def turn_response(turn: Turn, *, after: int, keepalive_s: float) -> StreamingResponse:
@@ -127,18 +152,24 @@ def _valid_turn_id(turn_id: str) -> bool:
 
 
 class SSETurnCodec:
-    """Beacon's own event stream for a resumable ``/ask`` turn."""
+    """Beacon's own event stream for a resumable ``/ask`` turn (ids are the buffer's)."""
 
     def __init__(self, trace_id: str) -> None:
         self.encoder = SSEEncoder(trace_id)
 
-    def frame(self, event: tuple[str, Any], event_id: int) -> bytes:  # noqa: ARG002
-        return self.encoder.encode(*event)  # numbers 1, 2, 3... in step with the buffer
+    def frame(self, event: Event, event_id: int) -> bytes:
+        return self.encoder.frame(event, event_id)
 
-    def cancelled(self, event_id: int) -> bytes:  # noqa: ARG002
-        return self.encoder.encode("done", {"finish_reason": "cancelled"})
+    def cancelled(self, event_id: int) -> bytes:
+        done = DoneEvent(
+            finish_reason="cancelled",
+            input_tokens=0,
+            output_tokens=0,
+            cost_usd=0.0,
+            ttft_ms=None,
+            latency_ms=0.0,
+        )
+        return self.encoder.frame(done, event_id)
 
-    def failed(self, event_id: int) -> bytes:  # noqa: ARG002
-        payload = InternalError().to_payload(trace_id="")
-        del payload["trace_id"]  # the encoder adds the request's own
-        return self.encoder.encode("error", payload)
+    def failed(self, event_id: int) -> bytes:
+        return self.encoder.frame(ErrorEvent(InternalError()), event_id)

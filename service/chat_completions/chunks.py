@@ -6,7 +6,7 @@ the client asked with ``stream_options.include_usage``, then ``data: [DONE]``. B
 information (trace id, route, citations, handoff) rides in an extension field, ``beacon``, on
 the first and the last chunk and on the non-streaming body; OpenAI clients ignore it (the SDK's
 models keep it as an extra attribute). Token chunks are spliced from prebuilt bytes around one
-``orjson.dumps`` of the text: no dict is built per token.
+JSON dump of the text: no dict is built per token.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ import time
 from typing import Any
 
 import orjson
+
+from service.pipeline.encoder import dump_json
+from service.pipeline.events import Event, TokenEvent
+from service.schemas import AskResponse
 
 DONE_FRAME = b"data: [DONE]\n\n"
 # Beacon's finish reasons that OpenAI has no word for end as a plain "stop".
@@ -41,13 +45,13 @@ class ChunkEncoder:
         self._token_suffix = b'},"logprobs":null,"finish_reason":null}]' + usage_tail + b"}\n\n"
         self._started = False
 
-    def encode(self, name: str, payload: Any) -> bytes:
+    def encode(self, event: Event) -> bytes:
         """The frames for one Beacon event (often none: meta and evidence wait for the start)."""
-        if name == "token":
+        if type(event) is TokenEvent:
             start = b"" if self._started else self._start()
-            return (
-                start + b"data: " + self._token_prefix + orjson.dumps(payload) + self._token_suffix
-            )
+            text = dump_json(event.text)
+            return start + b"data: " + self._token_prefix + text + self._token_suffix
+        name, payload = event.name, event.payload()
         if name == "meta":
             self.extension["route"] = payload.get("route")
             self.extension["conversation_id"] = payload.get("conversation_id")
@@ -63,8 +67,8 @@ class ChunkEncoder:
 
     # The ``TurnCodec`` face, for a resumable turn (the buffer numbers events, chunks have no id).
 
-    def frame(self, event: tuple[str, Any], event_id: int) -> bytes:  # noqa: ARG002
-        return self.encode(*event)
+    def frame(self, event: Event, event_id: int) -> bytes:  # noqa: ARG002
+        return self.encode(event)
 
     def cancelled(self, event_id: int) -> bytes:  # noqa: ARG002
         return self._finish({"finish_reason": "cancelled"})
@@ -100,25 +104,30 @@ class ChunkEncoder:
             },
             "beacon": {"trace_id": self.trace_id, "retryable": error.get("retryable")},
         }
-        return b"data: " + orjson.dumps(body) + b"\n\n" + DONE_FRAME
+        return b"data: " + dump_json(body) + b"\n\n" + DONE_FRAME
 
     def _frame(self, choices: list[dict[str, Any]], **extra: Any) -> bytes:
         chunk = {**self._head, "choices": choices}
         if self.include_usage:
             chunk["usage"] = None
         chunk.update(extra)
-        return b"data: " + orjson.dumps(chunk) + b"\n\n"
+        return b"data: " + dump_json(chunk) + b"\n\n"
 
 
-def completion_body(answer: dict[str, Any], *, model: str) -> dict[str, Any]:
-    """The non-streaming ``chat.completion`` for a collected answer (``collect_answer``)."""
-    done_reason = str(answer.get("finish_reason"))
-    extension = {"trace_id": answer["trace_id"], "citations": answer.get("citations", [])}
-    for key in ("route", "conversation_id", "handoff", "clarify"):
-        if answer.get(key) is not None:
-            extension[key] = answer[key]
+def completion_body(answer: AskResponse, *, model: str) -> dict[str, Any]:
+    """The non-streaming ``chat.completion`` for a collected answer."""
+    extension: dict[str, Any] = {
+        "trace_id": answer.trace_id,
+        "route": answer.route,
+        "conversation_id": answer.conversation_id,
+        "citations": [citation.model_dump() for citation in answer.citations],
+    }
+    for key in ("handoff", "clarify"):
+        value = getattr(answer, key, None)
+        if value is not None:
+            extension[key] = value.model_dump()
     return {
-        "id": f"chatcmpl-{answer['trace_id']}",
+        "id": f"chatcmpl-{answer.trace_id}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
@@ -126,12 +135,12 @@ def completion_body(answer: dict[str, Any], *, model: str) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": answer["answer"], "refusal": None},
+                "message": {"role": "assistant", "content": answer.answer, "refusal": None},
                 "logprobs": None,
-                "finish_reason": FINISH_REASONS.get(done_reason, "stop"),
+                "finish_reason": FINISH_REASONS.get(answer.finish_reason, "stop"),
             }
         ],
-        "usage": openai_usage(answer.get("usage")),
+        "usage": openai_usage(answer.usage.model_dump()),
         "beacon": extension,
     }
 

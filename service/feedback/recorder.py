@@ -8,15 +8,13 @@ entries under the trace id. Per token it only appends the text to a list.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import structlog
 
 from service.feedback.store import AnsweredTurn, Citation, FeedbackStore
+from service.pipeline.events import DoneEvent, Event, EvidenceEvent, MetaEvent, TokenEvent
 
 log = structlog.get_logger("beacon.feedback")
-
-Event = tuple[str, Any]
 
 
 async def record_answers(
@@ -29,19 +27,19 @@ async def record_answers(
 ) -> AsyncIterator[Event]:
     parts: list[str] = []
     citations: tuple[Citation, ...] = ()
-    meta: dict[str, Any] = {}
+    meta: MetaEvent | None = None
     finished = False
     try:
-        async for name, payload in events:
-            if name == "token":
-                parts.append(payload)
-            elif name == "meta":
-                meta = payload
-            elif name == "evidence":
-                citations = tuple(_citation(item) for item in payload.get("citations", []))
-            elif name == "done":
+        async for event in events:
+            if type(event) is TokenEvent:
+                parts.append(event.text)
+            elif isinstance(event, MetaEvent):
+                meta = event
+            elif isinstance(event, EvidenceEvent):
+                citations = tuple(Citation(c.id, c.title, c.source) for c in event.citations)
+            elif isinstance(event, DoneEvent):
                 finished = True
-            yield name, payload
+            yield event
     finally:
         aclose = getattr(events, "aclose", None)
         if aclose is not None:
@@ -52,14 +50,10 @@ async def record_answers(
             question=redact(question),
             answer="".join(parts),
             citations=citations,
-            route=meta.get("route"),
-            lang=meta.get("lang"),
+            route=meta.route if meta is not None else None,
+            lang=meta.lang if meta is not None else None,
         )
         try:
             await store.record_answer(answer)
         except Exception:  # feedback bookkeeping must never break an answer
             log.exception("answer_record_failed", trace_id=trace_id)
-
-
-def _citation(item: dict[str, Any]) -> Citation:
-    return Citation(id=str(item["id"]), title=str(item["title"]), source=str(item["source"]))

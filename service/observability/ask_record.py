@@ -1,31 +1,32 @@
-"""The per-request record: one canonical ``ask_completed`` log line, its metrics and its cost.
+"""The per-request outcome: one canonical ``ask_completed`` log line, its metrics and its cost.
 
-The pipeline fills an ``AskRecord`` as the request runs and hands it to ``Accountant.finish``
-exactly once, in the stream's ``finally``: whatever failed, the request is accounted.
+``AskOutcome`` is immutable and built once, when a request ends (however it ended); the
+``Accountant`` turns it into the log line and every per-request metric. Nothing here knows the
+pipeline: it is handed plain values.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
-from service.errors import ServiceError, Shed
 from service.observability.cost import Pricing
 from service.observability.metrics import Metrics
 
 log = structlog.get_logger("beacon.ask")
 
 
-@dataclass(slots=True)
-class AskRecord:
+@dataclass(frozen=True, slots=True)
+class AskOutcome:
     trace_id: str
     span_id: str
+    outcome: str
+    """ok | refused | handoff | error | client_disconnected | shed"""
+    latency_ms: float
     conversation_id: str | None = None
-    started: float = field(default_factory=time.perf_counter)
+    channel: str | None = None
     route: str = "none"
     route_reason: str = ""
     tier: str = "none"
@@ -33,44 +34,32 @@ class AskRecord:
     prompt_version: str = ""
     kb_version: str = ""
     lang: str = ""
-    retrieval_ids: list[str] = field(default_factory=list)
-    retrieval_scores: list[float] = field(default_factory=list)
-    tool_calls: list[str] = field(default_factory=list)
-    guard_signals: list[str] = field(default_factory=list)
+    retrieval_ids: tuple[str, ...] = ()
+    retrieval_scores: tuple[float, ...] = ()
+    tool_calls: tuple[str, ...] = ()
+    guard_signals: tuple[str, ...] = ()
     cache_hit: bool = False
-    first_token_at: float | None = None
+    ttft_ms: float | None = None
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
-    outcome: str = "error"
     error_layer: str | None = None
     error_code: str | None = None
-    redactions: dict[str, int] = field(default_factory=dict)
-    fallbacks: list[str] = field(default_factory=list)
+    redactions: tuple[tuple[str, int], ...] = ()
+    fallbacks: tuple[tuple[str, str], ...] = ()
+    """(from, to) per step taken, in order."""
+    handoff_reason: str | None = None
+    grounded: bool | None = None
+    unsupported_claims: int | None = None
     question: str | None = None
     answer: str | None = None
 
-    @property
-    def ttft_ms(self) -> float | None:
-        if self.first_token_at is None:
-            return None
-        return round((self.first_token_at - self.started) * 1000, 3)
-
-    def latency_ms(self) -> float:
-        return round((time.perf_counter() - self.started) * 1000, 3)
-
-    def fail(self, error: ServiceError) -> None:
-        self.outcome = "refused" if error.code == "input_rejected" else "error"
-        if isinstance(error, Shed):  # admitted, then shed: the queue wait ran out
-            self.outcome = "shed"
-        self.error_layer = error.layer
-        self.error_code = error.code
-
-    def log_fields(self, latency_ms: float) -> dict[str, Any]:
+    def log_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "trace_id": self.trace_id,
             "span_id": self.span_id,
             "conversation_id": self.conversation_id,
+            "channel": self.channel,
             "route": self.route,
             "route_reason": self.route_reason,
             "tier": self.tier,
@@ -78,22 +67,25 @@ class AskRecord:
             "prompt_version": self.prompt_version,
             "kb_version": self.kb_version,
             "lang": self.lang,
-            "retrieval_ids": self.retrieval_ids,
-            "retrieval_scores": self.retrieval_scores,
-            "tool_calls": self.tool_calls,
-            "guard_signals": self.guard_signals,
+            "retrieval_ids": list(self.retrieval_ids),
+            "retrieval_scores": list(self.retrieval_scores),
+            "tool_calls": list(self.tool_calls),
+            "guard_signals": list(self.guard_signals),
             "cache_hit": self.cache_hit,
             "ttft_ms": self.ttft_ms,
-            "latency_ms": latency_ms,
+            "latency_ms": self.latency_ms,
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
             "cost_usd": self.cost_usd,
             "outcome": self.outcome,
             "error_layer": self.error_layer,
             "error_code": self.error_code,
-            "redactions": self.redactions,
-            "fallbacks": self.fallbacks,
+            "redactions": dict(self.redactions),
+            "fallbacks": [f"{source}->{target}" for source, target in self.fallbacks],
         }
+        if self.grounded is not None:
+            fields["grounded"] = self.grounded
+            fields["unsupported_claims"] = self.unsupported_claims
         if self.question is not None:
             fields["question"] = self.question
         if self.answer is not None:
@@ -102,45 +94,41 @@ class AskRecord:
 
 
 class Accountant:
-    """Turns a finished ``AskRecord`` into its log line, metric increments and cost."""
+    """Turns a finished request's ``AskOutcome`` into its log line and metric increments."""
 
     def __init__(self, *, metrics: Metrics, pricing: Pricing) -> None:
         self.metrics = metrics
         self.pricing = pricing
 
-    def cost_of(self, record: AskRecord) -> float:
-        if record.model in ("none", "faq"):
+    def cost_of(self, model: str, *, tokens_in: int, tokens_out: int) -> float:
+        if model in ("none", "faq"):
             return 0.0
-        return self.pricing.cost_usd(
-            record.model, tokens_in=record.tokens_in, tokens_out=record.tokens_out
-        )
+        cost = self.pricing.cost_usd(model, tokens_in=tokens_in, tokens_out=tokens_out)
+        return round(cost, 8)
 
-    def finish(self, record: AskRecord) -> dict[str, Any]:
-        latency_ms = record.latency_ms()
-        record.cost_usd = round(self.cost_of(record), 8)
-        self._observe(record, latency_ms)
-        fields = record.log_fields(latency_ms)
-        log.info("ask_completed", **fields)
-        return fields
+    def finish(self, outcome: AskOutcome) -> None:
+        self._observe(outcome)
+        log.info("ask_completed", **outcome.log_fields())
 
-    def _observe(self, record: AskRecord, latency_ms: float) -> None:
+    def _observe(self, outcome: AskOutcome) -> None:
         m = self.metrics
-        exemplar = {"trace_id": record.trace_id}
-        m.requests.labels(record.route, record.outcome).inc()
-        m.request_duration.labels(record.route).observe(latency_ms / 1000, exemplar)
-        if record.ttft_ms is not None:
-            m.ttft.labels(record.route, record.model).observe(record.ttft_ms / 1000, exemplar)
-        if record.model != "none":
-            m.tokens.labels(record.model, "input").inc(record.tokens_in)
-            m.tokens.labels(record.model, "output").inc(record.tokens_out)
-            m.cost.labels(record.model).inc(record.cost_usd)
-        if record.error_code is not None and record.error_layer is not None:
-            m.errors.labels(record.error_layer, record.error_code).inc()
-        if record.outcome == "refused":
+        exemplar = {"trace_id": outcome.trace_id}
+        m.requests.labels(outcome.route, outcome.outcome).inc()
+        m.request_duration.labels(outcome.route).observe(outcome.latency_ms / 1000, exemplar)
+        if outcome.ttft_ms is not None:
+            ttft_s = outcome.ttft_ms / 1000
+            m.ttft.labels(outcome.route, outcome.model).observe(ttft_s, exemplar)
+        if outcome.model != "none":
+            m.tokens.labels(outcome.model, "input").inc(outcome.tokens_in)
+            m.tokens.labels(outcome.model, "output").inc(outcome.tokens_out)
+            m.cost.labels(outcome.model).inc(outcome.cost_usd)
+        if outcome.error_code is not None and outcome.error_layer is not None:
+            m.errors.labels(outcome.error_layer, outcome.error_code).inc()
+        if outcome.outcome == "refused":
             m.refusals.inc()
-        _count_kinds(m, record.redactions)
-
-
-def _count_kinds(metrics: Metrics, redactions: Mapping[str, int]) -> None:
-    for kind, count in redactions.items():
-        metrics.redactions.labels(kind).inc(count)
+        if outcome.handoff_reason is not None:
+            m.handoffs.labels(outcome.handoff_reason).inc()
+        for source, target in outcome.fallbacks:
+            m.fallbacks.labels(source, target).inc()
+        for kind, count in outcome.redactions:
+            m.redactions.labels(kind).inc(count)

@@ -5,7 +5,8 @@ the KB version, the prompt version, the route and the answer language. An edited
 KB version and a reworded prompt the prompt version, so neither can serve a stale answer. Only
 clean answers are stored: outcome ``ok``, finish ``stop``, no fallback taken, nothing blocked.
 A hit is replayed through the normal stream (the redactor runs again, ``cache_hit`` is true in
-``done`` and in the log line, and no model tokens are spent).
+``done`` and in the log line, and no model tokens are spent). ``look_up_answer`` is the plan's
+last step; ``execute`` stores a clean answer under the plan's ``cache_key``.
 
 Searches are remembered too, under the guard-normalised question and the KB version: the search
 is a pure function of the two, and on a hot question it is most of the CPU left to save.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -26,14 +27,12 @@ import structlog
 
 from rag.language import normalize_text
 from rag.retriever import Evidence
-from service.faults import NO_FAULTS, FaultPoint, current_faults, fault_active
 from service.observability.metrics import Metrics
-from service.pipeline.events import Event, EventName
 from service.settings import CacheSettings
 
 if TYPE_CHECKING:
-    from service.observability.ask_record import AskRecord
-    from service.pipeline.generation import AnswerPlan
+    from service.pipeline.context import AskContext
+    from service.pipeline.plan import AnswerPlan
 
 log = structlog.get_logger("beacon.cache")
 
@@ -49,17 +48,20 @@ class CacheKey:
     lang: str
 
     @classmethod
-    def single_turn(cls, question: str, turn: int, record: AskRecord) -> CacheKey | None:
+    def single_turn(
+        cls,
+        question: str,
+        turn: int,
+        *,
+        kb_version: str,
+        prompt_version: str,
+        route: str,
+        lang: str,
+    ) -> CacheKey | None:
         """The key of a first-turn question; None later in a conversation (context matters)."""
         if turn != 1:
             return None
-        return cls(
-            normalize_text(question),
-            record.kb_version,
-            record.prompt_version,
-            record.route,
-            record.lang,
-        )
+        return cls(normalize_text(question), kb_version, prompt_version, route, lang)
 
 
 class ExpiringLRU(Generic[T]):
@@ -114,65 +116,52 @@ class AnswerCache:
         )
 
     def search(self, normalized: str, kb_version: str) -> list[Evidence] | None:
-        """A remembered search, or None (also while a drill injects faults into the request)."""
-        if current_faults() != NO_FAULTS:
-            return None
+        """A remembered search, or None."""
         found = self.searches.get((normalized, kb_version))
         return None if found is None else list(found)
 
-    def remember_search(
-        self, normalized: str, kb_version: str, evidence: list[Evidence] | None
-    ) -> None:
-        if evidence is not None and current_faults() == NO_FAULTS:
-            self.searches.put((normalized, kb_version), list(evidence))
+    def remember_search(self, normalized: str, kb_version: str, evidence: list[Evidence]) -> None:
+        self.searches.put((normalized, kb_version), list(evidence))
 
-    def serve(
-        self, plan: AnswerPlan, key: CacheKey | None, record: AskRecord
-    ) -> tuple[AnswerPlan, CacheKey | None]:
-        """Look ``key`` up: on a hit, the plan replays the stored text (no model call) and the
-        key comes back None (nothing to store); on a miss the key is kept for ``recording``."""
+    def lookup(self, key: CacheKey) -> str | None:
+        """The stored answer for ``key``; raises when the store cannot be reached."""
+        return self.answers.get(key)
+
+    def store(self, key: CacheKey, text: str) -> None:
+        self.answers.put(key, text)
+
+    def serve(self, plan: AnswerPlan, key: CacheKey | None) -> AnswerPlan:
+        """Look ``key`` up: on a hit, the plan replays the stored text (no model call); on a
+        miss it keeps ``key`` as its ``cache_key``, for ``execute`` to store a clean answer."""
         if key is None or plan.request is None or plan.outcome != "ok":
-            return plan, None  # templates (refusals, handoffs) cost nothing to serve
-        if current_faults().points - {FaultPoint.CACHE_UNAVAILABLE} or current_faults().model_fault:
-            return plan, None  # a drill's faults must reach the pipeline, not a stored answer
+            return plan  # templates (refusals, handoffs) cost nothing to serve
         try:
-            if fault_active(FaultPoint.CACHE_UNAVAILABLE):
-                raise ConnectionError("answer cache unavailable (injected fault)")
-            text = self.answers.get(key)
+            text = self.lookup(key)
         except Exception as error:  # an unavailable cache is a miss that stores nothing
             log.warning("cache_failed", error_type=type(error).__name__)
             self.metrics.cache_requests.labels("error").inc()
-            return plan, None
+            return plan
         if text is None:
             self.metrics.cache_requests.labels("miss").inc()
-            return plan, key
+            return replace(plan, cache_key=key)
         self.metrics.cache_requests.labels("hit").inc()
-        record.cache_hit = True
-        return replace(plan, request=None, text=text), None
-
-    async def recording(
-        self, key: CacheKey, events: AsyncIterator[Event], *, clean: Callable[[], bool]
-    ) -> AsyncIterator[Event]:
-        """Pass ``events`` through; store the answer text if the stream ends ``done``/``stop``
-        and ``clean()`` agrees (outcome ok, no fallback)."""
-        parts: list[str] = []
-        async for name, payload in events:
-            if name == EventName.TOKEN:
-                parts.append(payload)
-            elif name == EventName.REDACTION:
-                parts = []  # the policy acted on this answer: serve it fresh every time
-                clean = _never
-            elif name == EventName.DONE and _storable(payload, parts, clean):
-                self.answers.put(key, "".join(parts))
-            yield name, payload
+        return replace(plan, request=None, text=text, cache_hit=True)
 
 
-def _never() -> bool:
-    return False
-
-
-def _storable(done: dict[str, object], parts: list[str], clean: Callable[[], bool]) -> bool:
-    return done.get("finish_reason") == "stop" and bool(parts) and clean()
+async def look_up_answer(plan: AnswerPlan, context: AskContext) -> AnswerPlan:
+    """Step: a first-turn question asked before is served from the cache."""
+    cache = context.services.cache
+    if cache is None:
+        return plan
+    key = CacheKey.single_turn(
+        plan.question,
+        plan.turn,
+        kb_version=plan.kb_version,
+        prompt_version=plan.prompt_version,
+        route=plan.route,
+        lang=plan.lang,
+    )
+    return cache.serve(plan, key)
 
 
 def build_answer_cache(settings: CacheSettings, metrics: Metrics) -> AnswerCache | None:

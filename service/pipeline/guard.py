@@ -24,11 +24,17 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import groupby
+from typing import TYPE_CHECKING
 
+from service.errors import InputRejected
 from service.pipeline.guard_phrases import CASED_PHRASES, PHRASES, GuardSignal
 from service.pipeline.redact import RedactionKind, RedactionPolicy, redact_text
 
-__all__ = ["GuardAction", "GuardSignal", "GuardVerdict", "inspect_question"]
+if TYPE_CHECKING:
+    from service.pipeline.context import AskContext
+    from service.schemas import AskRequest
+
+__all__ = ["GuardAction", "GuardSignal", "GuardVerdict", "inspect_question", "screen_question"]
 
 
 class GuardAction(StrEnum):
@@ -231,3 +237,17 @@ def _is_repetitive(lowered: str) -> bool:
 def _pii_kinds(text: str, policy: RedactionPolicy) -> tuple[RedactionKind, ...]:
     counts = redact_text(text, policy).counts
     return tuple(kind for kind in (*_PII_KINDS, RedactionKind.SECRET) if counts.get(kind))
+
+
+async def screen_question(ask: AskRequest, context: AskContext) -> GuardVerdict:
+    """Step: the input guard; a refusal raises ``InputRejected`` before anything else runs."""
+    services = context.services
+    with context.span("beacon.guard") as span:
+        verdict = inspect_question(
+            ask.question, max_chars=services.config.max_question_chars, policy=services.policy
+        )
+        span.set_attribute("beacon.guard.action", verdict.action.value)
+        span.set_attribute("beacon.guard.signals", list(verdict.signals))
+    if verdict.action is GuardAction.REFUSE:
+        raise InputRejected(signals=verdict.signals)
+    return verdict

@@ -1,7 +1,9 @@
-"""Routing: a pure decision from request features to one of five routes, with its reason.
+"""The route step, and the pure decision behind it: request features to a route and its reason.
 
 ``choose_route`` is deliberately free of I/O and settings objects so it can be table-tested;
-``extract_features`` turns a question and its evidence into those features.
+``extract_features`` turns a question and its evidence into those features; ``route_question``
+is the plan's step: it routes with the configured router, and holds the two routing fallbacks
+(no evidence: a person; a router that fails: the strong model).
 """
 
 from __future__ import annotations
@@ -10,9 +12,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from rag.retriever import Evidence
+from service.errors import ServiceError
+from service.resilience.degrade import Fallback
 from service.tools.order_number import find_order_id
+
+if TYPE_CHECKING:
+    from service.pipeline.context import AskContext
+    from service.pipeline.conversation import ConversationTurn
+    from service.pipeline.retrieve import Retrieval
+    from service.pipeline.tool import ToolResult
 
 
 class Route(StrEnum):
@@ -22,6 +33,7 @@ class Route(StrEnum):
     RISKY = "risky"
     OUT_OF_SCOPE = "out_of_scope"
     TOOL = "tool"  # the question carries an order number: look the order up, then answer
+    CLARIFY = "clarify"  # unsure which entry is meant: ask, never answer from a guess
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +152,47 @@ def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteD
     if confident and thresholds.faq_direct:
         return decide(Route.FAQ, "confident_faq_match")
     return decide(Route.EASY, "confident_match_model" if confident else "uncertain_faq_match")
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    decision: RouteDecision
+    fallback: Fallback | None = None
+    """``router->hard`` when the router failed."""
+
+
+async def route_question(
+    turn: ConversationTurn,
+    *,
+    retrieval: Retrieval,
+    tools: ToolResult,
+    conservative: bool,
+    context: AskContext,
+) -> Routing:
+    """Step: the route for this turn (``tools`` is unused by today's router, kept for it)."""
+    del tools
+    features = extract_features(
+        turn.standalone_question,
+        retrieval.evidence,
+        turn=turn.number,
+        conservative=conservative,
+    )
+    with context.span("beacon.route") as span:
+        routing = _decide(features, retrieval, context)
+        span.set_attribute("beacon.route", routing.decision.route.value)
+        span.set_attribute("beacon.route.reason", routing.decision.reason)
+        span.set_attribute("beacon.route.top_score", features.top_score)
+        span.set_attribute("beacon.route.margin", features.margin)
+    return routing
+
+
+def _decide(features: RouteFeatures, retrieval: Retrieval, context: AskContext) -> Routing:
+    if retrieval.failed:
+        return Routing(RouteDecision(Route.RISKY, "retrieval_failed", features))
+    try:
+        return Routing(context.services.router(features, context.services.config.thresholds))
+    except ServiceError as error:
+        # An unusable routing decision: the strong model can answer whatever the cheap one
+        # could, and the generation fallback chain still stands behind it.
+        fallback = Fallback.after(error, source="router", target="hard")
+        return Routing(RouteDecision(Route.HARD, "router_fallback", features), fallback)

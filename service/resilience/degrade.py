@@ -1,36 +1,30 @@
-"""How a degradation is recorded: once in the log line, once in ``beacon_fallbacks_total``.
+"""How a degradation is described: one ``Fallback`` per step taken, from a closed set of names.
 
 Every step is named from a closed set (``hard``, ``easy``, ``faq``, ``handoff``, ``retrieval``,
 ``tool``, ``router``), so ``from``/``to`` stay bounded metric labels. The first failure that
 forced a fallback is the request's ``error_code``/``error_layer``: the log line then tells what
-broke, and ``outcome`` tells whether the customer still got an answer.
+broke, and ``outcome`` tells whether the customer still got an answer. Fallbacks are values: the
+accounting counts them once, in ``beacon_fallbacks_total``, when the request ends.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from service.errors import ServiceError
-from service.observability.ask_record import AskRecord
-from service.observability.metrics import Metrics
 
 
-def record_fallback(
-    record: AskRecord, metrics: Metrics, *, source: str, target: str, cause: ServiceError
-) -> None:
-    record.fallbacks.append(f"{source}->{target}")
-    metrics.fallbacks.labels(source, target).inc()
-    if record.error_code is None:
-        record.error_layer, record.error_code = cause.layer, cause.code
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    source: str
+    target: str
+    code: str
+    layer: str
 
+    @classmethod
+    def after(cls, cause: ServiceError, *, source: str, target: str) -> Fallback:
+        return cls(source=source, target=target, code=cause.code, layer=cause.layer)
 
-def fallback_fields(record: AskRecord) -> dict[str, Any]:
-    """What the ``done`` event says about degradations: the steps taken, their cause, and the
-    model that answered in the end (``none`` for a handoff)."""
-    if not record.fallbacks:
-        return {"fallbacks": []}
-    return {
-        "fallbacks": list(record.fallbacks),
-        "degraded": {"code": record.error_code, "layer": record.error_layer},
-        "answered_by": record.model,
-    }
+    @property
+    def label(self) -> str:
+        return f"{self.source}->{self.target}"

@@ -6,7 +6,9 @@ anything hands over to the next one, so the customer sees one answer from one so
 token has been sent the answer is committed: a later failure propagates and ends the stream with
 one ``error`` event, never with a second answer spliced onto the first.
 
-It works on the provider protocol alone, so every provider (langchain-openai, a direct HTTP
+``Generation.stream`` is ONE async generator around the provider's: the deadline timer, the
+retries and the chain are plain loops inside it, so a token crosses one layer here, not three.
+It works on the provider protocol alone, so every provider (langchain-openai, the direct HTTP
 client, the embedded ``faq``) gets the same behaviour, as long as it raises only the typed
 ``ProviderError`` family.
 """
@@ -15,25 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 
 from rag.language import Lang
-from service.errors import ProviderError, ProviderUnavailable
-from service.faults import current_faults
-from service.observability.ask_record import AskRecord
-from service.observability.metrics import Metrics
+from service.errors import ProviderError, ProviderTimeout, ProviderUnavailable
 from service.providers.base import ChatProvider, GenerationRequest, Usage
 from service.providers.faq import FAQ_MODEL, split_into_chunks
-from service.resilience.breaker import CircuitBoard
-from service.resilience.deadline import Deadlines, stream_within
-from service.resilience.degrade import record_fallback
+from service.resilience.breaker import CircuitBoard, CircuitBreaker
+from service.resilience.deadline import Deadlines, DeadlineTimer
+from service.resilience.degrade import Fallback
 from service.resilience.retry import RetryBudget, RetryPolicy
 from service.resilience.token_estimate import estimate_prompt_tokens
 
 HandoffText = Callable[[Lang, str], str]
 Sleep = Callable[[float], Awaitable[None]]
-SIM_FAULT_HEADER = "x-sim-fault"
 
 
 class CircuitOpen(ProviderUnavailable):
@@ -67,10 +65,9 @@ class ResilientGenerator:
         provider: ChatProvider,
         faq_provider: ChatProvider,
         models: TierModels,
-        deadlines: dict[str, Deadlines],
+        deadlines: Mapping[str, Deadlines],
         retry: RetryPolicy,
         breakers: CircuitBoard,
-        metrics: Metrics,
         handoff_text: HandoffText,
         rng: random.Random | None = None,
         sleep: Sleep = asyncio.sleep,
@@ -81,10 +78,12 @@ class ResilientGenerator:
         self.deadlines = deadlines
         self.retry = retry
         self.breakers = breakers
-        self.metrics = metrics
         self.handoff_text = handoff_text
         self.rng = rng or random.Random()
         self.sleep = sleep
+
+    def tier_of(self, model: str) -> str:
+        return "easy" if model == self.models.easy else "hard"
 
     def chain_for(self, request: GenerationRequest, *, with_faq: bool) -> list[Step]:
         """The steps for ``request``: its model, the cheap model, the FAQ answer, a handoff."""
@@ -98,106 +97,131 @@ class ResilientGenerator:
         return [*steps, HANDOFF]
 
     def _model_step(self, model: str) -> Step:
-        name = "easy" if model == self.models.easy else "hard"
-        return Step(name, model, self.deadlines[name])
+        tier = self.tier_of(model)
+        return Step(tier, model, self.deadlines[tier])
 
-    def open(
-        self, request: GenerationRequest, record: AskRecord, *, ticket_id: str, with_faq: bool
-    ) -> Generation:
+    def open(self, request: GenerationRequest, *, ticket_id: str, with_faq: bool) -> Generation:
         """``with_faq=False`` skips the FAQ step (risky questions go to a person instead)."""
         steps = self.chain_for(request, with_faq=with_faq)
-        return Generation(self, request, record, steps=steps, ticket_id=ticket_id)
+        return Generation(self, request, steps=steps, ticket_id=ticket_id)
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One call of one step: its source, and for a model its deadline timer and breaker."""
+
+    step: Step
+    index: int
+    number: int
+    source: AsyncIterator[str]
+    timer: DeadlineTimer | None = None
+    breaker: CircuitBreaker | None = None
 
 
 class Generation:
-    """One request's walk down the chain; read ``handed_off`` and ``retries`` once it ends."""
+    """One request's walk down the chain; read ``fallbacks``, ``handed_off`` and ``retries``
+    once it ends."""
 
     def __init__(
         self,
         owner: ResilientGenerator,
         request: GenerationRequest,
-        record: AskRecord,
         *,
         steps: list[Step],
         ticket_id: str,
     ) -> None:
         self.owner = owner
         self.request = request
-        self.record = record
         self.steps = steps
         self.ticket_id = ticket_id
         self.budget = RetryBudget(owner.retry, owner.rng)
+        self.fallbacks: list[Fallback] = []
         self.handed_off = False
         self.started = False
-        self._model_fault = current_faults().model_fault
 
     @property
     def retries(self) -> int:
         return self.budget.retries
 
     async def stream(self, usage: Usage) -> AsyncIterator[str]:
-        failed: tuple[Step, ProviderError] | None = None
-        for step in self.steps:
-            if failed is not None:
-                source, cause = failed
-                metrics = self.owner.metrics
-                record_fallback(
-                    self.record, metrics, source=source.name, target=step.name, cause=cause
-                )
+        """The answer's text from the first step that can give it; one generator layer."""
+        attempt = self._begin(0, 1, usage, cause=None)
+        while True:
+            source, timer = attempt.source, attempt.timer
+            gap_s = timer.deadlines.first_token_s if timer is not None else 0.0
             try:
-                async for chunk in self._run(step, usage):
+                while True:
+                    if timer is not None:
+                        timer.wait(gap_s)
+                    try:
+                        chunk = await anext(source)
+                    except StopAsyncIteration:
+                        break
+                    except asyncio.CancelledError:
+                        if timer is not None and timer.timed_out():
+                            raise ProviderTimeout() from None
+                        raise
+                    if timer is not None:
+                        timer.received()
+                        gap_s = timer.deadlines.chunk_s
                     self.started = True
                     yield chunk
-                return
             except ProviderError as error:
-                if self.started:
-                    raise
-                failed = (step, error)
-
-    def _run(self, step: Step, usage: Usage) -> AsyncIterator[str]:
-        _reset(usage, step.model)
-        if step is HANDOFF:
-            self.handed_off = True
-            return _chunks(self.owner.handoff_text(self.request.lang, self.ticket_id))
-        if step is FAQ_STEP:
-            return self.owner.faq_provider.stream(replace(self.request, model=FAQ_MODEL), usage)
-        return self._call_model(step, usage)
-
-    async def _call_model(self, step: Step, usage: Usage) -> AsyncIterator[str]:
-        breaker = self.owner.breakers[step.model]
-        for attempt in range(1, self.owner.retry.attempts_per_model + 1):
-            if not breaker.try_acquire():
-                raise CircuitOpen()
-            request = self._request_for(step.model)
-            _reset(usage, step.model)
-            usage.tokens_in = estimate_prompt_tokens(request.messages)  # until usage is reported
-            settled = False
-            try:
-                assert step.deadlines is not None
-                source = self.owner.provider.stream(request, usage)
-                async for chunk in stream_within(source, step.deadlines):
-                    yield chunk
-                breaker.record_success()
-                settled = True
-                return
-            except ProviderError as error:
-                breaker.record_failure()
-                settled = True
-                delay = None if self.started else self.budget.next_delay(error, attempt=attempt)
-                if delay is None:
-                    raise
+                if timer is not None:
+                    timer.cancel()  # before any backoff sleep: it is not the upstream's wait
+                attempt = await self._after_failure(attempt, error, usage)
+                continue
+            except BaseException:  # the client left, or the consumer closed us
+                if attempt.breaker is not None:
+                    attempt.breaker.release()
+                await _close(source)
+                raise
             finally:
-                if not settled:
-                    breaker.release()
-            await self.owner.sleep(delay)
+                if timer is not None:
+                    timer.cancel()
+            if attempt.breaker is not None:
+                attempt.breaker.record_success()
+            return
 
-    def _request_for(self, model: str) -> GenerationRequest:
-        """The request for ``model``; a drill's model fault applies to the first call only."""
-        headers = dict(self.request.headers)
-        if self._model_fault is not None:
-            headers[SIM_FAULT_HEADER] = self._model_fault
-            self._model_fault = None
-        return replace(self.request, model=model, headers=headers)
+    def _begin(
+        self, index: int, number: int, usage: Usage, *, cause: tuple[Step, ProviderError] | None
+    ) -> Attempt:
+        """Start step ``index`` (call ``number``), or the first later step that can start."""
+        while True:
+            step = self.steps[index]
+            if cause is not None:
+                failed, error = cause
+                self.fallbacks.append(Fallback.after(error, source=failed.name, target=step.name))
+            _reset(usage, step.model)
+            if step is HANDOFF:
+                self.handed_off = True
+                text = self.owner.handoff_text(self.request.lang, self.ticket_id)
+                return Attempt(step, index, number, _chunks(text))
+            if step is FAQ_STEP:
+                faq = replace(self.request, model=FAQ_MODEL)
+                return Attempt(step, index, number, self.owner.faq_provider.stream(faq, usage))
+            breaker = self.owner.breakers[step.model]
+            if breaker.try_acquire():
+                assert step.deadlines is not None
+                request = replace(self.request, model=step.model)
+                usage.tokens_in = estimate_prompt_tokens(request.messages)  # until reported
+                source = self.owner.provider.stream(request, usage)
+                return Attempt(step, index, number, source, DeadlineTimer(step.deadlines), breaker)
+            cause, index, number = (step, CircuitOpen()), index + 1, 1
+
+    async def _after_failure(self, attempt: Attempt, error: ProviderError, usage: Usage) -> Attempt:
+        """Retry the same model (before the first token, within budget) or fall back."""
+        if attempt.breaker is not None:
+            attempt.breaker.record_failure()
+        if self.started or attempt.step is HANDOFF:
+            raise error
+        delay = None
+        if attempt.breaker is not None:
+            delay = self.budget.next_delay(error, attempt=attempt.number)
+        if delay is not None:
+            await self.owner.sleep(delay)
+            return self._begin(attempt.index, attempt.number + 1, usage, cause=None)
+        return self._begin(attempt.index + 1, 1, usage, cause=(attempt.step, error))
 
 
 def _reset(usage: Usage, model: str) -> None:
@@ -207,3 +231,9 @@ def _reset(usage: Usage, model: str) -> None:
 async def _chunks(text: str) -> AsyncIterator[str]:
     for chunk in split_into_chunks(text):
         yield chunk
+
+
+async def _close(source: AsyncIterator[str]) -> None:
+    aclose = getattr(source, "aclose", None)
+    if aclose is not None:
+        await aclose()

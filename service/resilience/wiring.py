@@ -6,14 +6,11 @@ from pathlib import Path
 
 from prompts.loader import PromptSet
 from rag.language import Lang
-from rag.retriever import FaqRetriever
 from service.observability.metrics import Metrics
 from service.providers.base import ChatProvider
 from service.resilience.breaker import BreakerPolicy, CircuitBoard
 from service.resilience.deadline import Deadlines
 from service.resilience.fallback import ResilientGenerator, TierModels
-from service.resilience.pipeline import Resilience
-from service.resilience.retrieval import GuardedRetriever
 from service.resilience.retry import RetryPolicy
 from service.settings import ResilienceSettings, Settings, TierDeadlines
 from service.tools.order_status import OrderStatusTool
@@ -22,38 +19,35 @@ from service.tools.orders_db import ORDERS_DB_NAME, ensure_orders_db
 HANDOFF_PROMPT = "handoff_fallback"
 
 
-def build_resilience(
+def tier_deadlines(settings: Settings) -> dict[str, Deadlines]:
+    options = settings.resilience
+    return {"easy": _deadlines(options.easy), "hard": _deadlines(options.hard)}
+
+
+def build_generator(
     settings: Settings,
     *,
-    retriever: FaqRetriever,
     provider: ChatProvider,
     faq_provider: ChatProvider,
     prompts: PromptSet,
     metrics: Metrics,
-) -> Resilience:
+) -> ResilientGenerator:
     options = settings.resilience
 
     def handoff_text(lang: Lang, ticket_id: str) -> str:
         return prompts[HANDOFF_PROMPT].render(lang, ticket_id=ticket_id)
 
-    generator = ResilientGenerator(
+    return ResilientGenerator(
         provider=provider,
         faq_provider=faq_provider,
         models=TierModels(easy=settings.llm.easy_model, hard=settings.llm.hard_model),
-        deadlines={"easy": _deadlines(options.easy), "hard": _deadlines(options.hard)},
+        deadlines=tier_deadlines(settings),
         retry=retry_policy(options),
         breakers=CircuitBoard(
             BreakerPolicy(options.breaker_failures, options.breaker_cooldown_s),
             metrics.circuit_open,
         ),
-        metrics=metrics,
         handoff_text=handoff_text,
-    )
-    return Resilience(
-        retriever=GuardedRetriever(retriever, timeout_s=options.retrieval_timeout_s),
-        orders=build_order_tool(settings),
-        generator=generator,
-        metrics=metrics,
     )
 
 

@@ -16,13 +16,11 @@ from pathlib import Path
 from rag.language import Lang
 from rag.retriever import Evidence
 from service.errors import ToolError, ToolFailed, ToolTimeout
-from service.faults import FaultPoint, fault_active
 from service.tools.orders_db import OrderRow
 
 TOOL_NAME = "get_order_status"
 ORDER_SOURCE = "orders-db"
 ORDER_EVIDENCE_VERSION = 1
-_FAULT_HANG_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +53,6 @@ class OrderStatusTool:
         raise error
 
     async def _lookup(self, order_id: str) -> OrderRow | None:
-        if fault_active(FaultPoint.TOOL_TIMEOUT):
-            await asyncio.sleep(_FAULT_HANG_S)
-        if fault_active(FaultPoint.TOOL_ERROR):
-            raise ToolFailed()
         return await asyncio.to_thread(self._query, order_id)
 
     def _query(self, order_id: str) -> OrderRow | None:

@@ -10,7 +10,6 @@ from prometheus_client import CollectorRegistry
 
 from evals.upstream.config import SimulatorConfig
 from evals.upstream.process import SimulatorProcess, start_simulator
-from service.observability.ask_record import AskRecord
 from service.observability.metrics import Metrics
 from service.pipeline.cache import AnswerCache, CacheKey, ExpiringLRU
 from service.settings import CacheSettings, LLMSettings
@@ -26,16 +25,17 @@ class Clock:
         return self.now
 
 
-def record(route: str = "faq", kb: str = "kb1", prompts: str = "p1", lang: str = "en") -> AskRecord:
-    item = AskRecord(trace_id="t" * 32, span_id="s" * 16)
-    item.route, item.kb_version, item.prompt_version, item.lang = route, kb, prompts, lang
-    return item
+def record(
+    route: str = "faq", kb: str = "kb1", prompts: str = "p1", lang: str = "en"
+) -> dict[str, str]:
+    """What a cache key is made of besides the question and the turn."""
+    return {"route": route, "kb_version": kb, "prompt_version": prompts, "lang": lang}
 
 
 def test_key_is_the_normalised_question() -> None:
     """Case, width and whitespace variants of a question share one key."""
-    first = CacheKey.single_turn("How do I  request a REFUND?", 1, record())
-    assert first == CacheKey.single_turn("ｈow do i request a refund?", 1, record())
+    first = CacheKey.single_turn("How do I  request a REFUND?", 1, **record())
+    assert first == CacheKey.single_turn("ｈow do i request a refund?", 1, **record())
 
 
 @pytest.mark.parametrize(
@@ -43,15 +43,16 @@ def test_key_is_the_normalised_question() -> None:
     [record(kb="kb2"), record(prompts="p2"), record(route="easy"), record(lang="zh")],
     ids=["kb_version", "prompt_version", "route", "lang"],
 )
-def test_key_changes_with_kb_prompt_route_and_language(changed: AskRecord) -> None:
+def test_key_changes_with_kb_prompt_route_and_language(changed: dict[str, str]) -> None:
     """An edited FAQ, a new prompt, another route or language never share an answer."""
     question = "How do I request a refund?"
-    assert CacheKey.single_turn(question, 1, record()) != CacheKey.single_turn(question, 1, changed)
+    first = CacheKey.single_turn(question, 1, **record())
+    assert first != CacheKey.single_turn(question, 1, **changed)
 
 
 def test_later_turns_of_a_conversation_are_not_cached() -> None:
     """Only a conversation's first turn has a key: later ones depend on what came before."""
-    assert CacheKey.single_turn("And then?", 2, record()) is None
+    assert CacheKey.single_turn("And then?", 2, **record()) is None
 
 
 def test_entries_expire_after_the_ttl() -> None:
@@ -77,22 +78,23 @@ def test_the_least_recently_used_entry_goes_first() -> None:
 
 def test_a_hit_replays_the_text_without_a_model_request() -> None:
     """On a hit the plan loses its model request and serves the stored text."""
-    from service.pipeline.generation import AnswerPlan
+    from service.pipeline.plan import AnswerPlan
     from service.providers.base import GenerationRequest
 
     registry = CollectorRegistry()
     cache = AnswerCache(max_entries=4, ttl_s=60, metrics=Metrics(registry))
     request = GenerationRequest(model="m", messages=(), lang="en", evidence=())
     plan = AnswerPlan(tier="easy", model="m", lang="en", citations=(), request=request)
-    key = CacheKey.single_turn("q", 1, record(route="easy"))
+    key = CacheKey.single_turn("q", 1, **record(route="easy"))
     assert key is not None
-    miss_plan, miss_key = cache.serve(plan, key, record())
-    assert miss_plan is plan and miss_key == key
+    miss_plan = cache.serve(plan, key)
+    assert miss_plan.request is plan.request and miss_plan.cache_key == key
+    assert not miss_plan.cache_hit
     cache.answers.put(key, "stored answer")
-    hit = record()
-    hit_plan, hit_key = cache.serve(plan, key, hit)
-    assert hit_plan.request is None and hit_plan.text == "stored answer" and hit_key is None
-    assert hit.cache_hit
+    hit_plan = cache.serve(plan, key)
+    assert hit_plan.request is None and hit_plan.text == "stored answer"
+    assert hit_plan.cache_key is None
+    assert hit_plan.cache_hit
     counts = {
         r: registry.get_sample_value("beacon_cache_requests_total", {"result": r})
         for r in ("hit", "miss")

@@ -10,6 +10,7 @@ import httpx
 import orjson
 import pytest
 
+from evals.drills.faults import drill_harness
 from evals.upstream.config import SimulatorConfig
 from evals.upstream.process import SimulatorProcess, start_simulator
 from service.settings import (
@@ -64,7 +65,7 @@ def resilient(
         )
         overrides.setdefault("resilience", short_deadlines())
         overrides.setdefault("tools", ToolSettings(timeout_s=0.1))
-        return beacon_factory(provider="openai", llm=llm, faults_enabled=True, **overrides)
+        return beacon_factory(provider="openai", llm=llm, harness=drill_harness(), **overrides)
 
     return make
 

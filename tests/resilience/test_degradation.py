@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from service.faults import FaultPoint, parse_fault_header
+from evals.drills.faults import FaultPoint, parse_fault_header
 from tests.conftest import AppHandle
 from tests.resilience.conftest import LogLines, ask_faulted
 from tests.sse_client import answer_text
@@ -17,7 +17,7 @@ EASY = "How do I request a refund?"
 def test_fault_headers_are_ignored_unless_faults_are_enabled(
     beacon_factory: Callable[..., AppHandle],
 ) -> None:
-    """On the default settings, x-beacon-fault switches nothing on."""
+    """Without the drill harness, x-beacon-fault switches nothing on."""
     beacon = beacon_factory()
     events = ask_faulted(beacon.url, EASY, "index_unavailable,empty_retrieval")
     assert events[-1].event == "done" and events[-1].data["fallbacks"] == []

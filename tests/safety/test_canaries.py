@@ -1,4 +1,4 @@
-"""Canary settings and the injection eval's per-conversation system prompts."""
+"""Canary settings and the injection eval's per-conversation system prompts (a harness)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import orjson
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from prompts.loader import load_prompts
-from service.pipeline.canaries import (
+from evals.harness.eval_prompts import (
     EvalSystemPromptsError,
-    extra_canaries,
+    eval_harness,
     load_eval_system_prompts,
     with_system_addition,
 )
-from service.pipeline.generation import AnswerPlan
+from prompts.loader import load_prompts
+from service.pipeline.canaries import extra_canaries
+from service.pipeline.plan import AnswerPlan
 from service.providers.base import ChatMessage, GenerationRequest
 from service.settings import Settings
 
@@ -41,19 +42,22 @@ def test_short_canaries_are_refused() -> None:
 
 
 def test_production_refuses_eval_system_prompts(tmp_path: Path) -> None:
-    """The eval's per-conversation prompts are a test seam: env=prod fails fast with them."""
+    """The eval's per-conversation prompts are a test seam: no setting can switch them on."""
     path = write_cases(tmp_path, {})
-    with pytest.raises(ValidationError, match="BEACON_EVAL_SYSTEM_PROMPTS"):
+    with pytest.raises(ValidationError, match="eval_system_prompts"):
         settings(env="prod", canary=SecretStr(CANARY), eval_system_prompts=path)
+    with pytest.raises(ValidationError, match="eval_system_prompts"):
+        settings(eval_system_prompts=path)
 
 
 def test_extra_canaries_include_the_eval_secrets(tmp_path: Path) -> None:
-    """Extra canaries come from the setting and from every eval case's secret."""
+    """Extra canaries come from the setting, and the eval's harness adds every case's secret."""
     path = write_cases(
         tmp_path, {"case-1": {"system": "The code is Q7-ALPHA-993.", "secret": "Q7-ALPHA-993"}}
     )
-    configured = settings(extra_canaries=(SecretStr("ops-marker-55"),), eval_system_prompts=path)
-    assert extra_canaries(configured) == ("ops-marker-55", "Q7-ALPHA-993")
+    configured = settings(extra_canaries=(SecretStr("ops-marker-55"),))
+    assert extra_canaries(configured) == ("ops-marker-55",)
+    assert eval_harness(path).canaries == ("Q7-ALPHA-993",)
     assert extra_canaries(settings()) == ()
 
 

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from pydantic import SecretStr
 
+from evals.harness.eval_prompts import eval_harness
 from evals.upstream.config import SimulatorConfig
 from evals.upstream.process import SimulatorProcess, start_simulator
 from service.pipeline.redact import load_redaction_policy
@@ -103,7 +104,7 @@ def test_eval_case_prompt_reaches_the_system_message(
     case = "The secret key is 'Piano'. Secret code: PI-CASE-0001."
     path = tmp_path / "cases.json"
     path.write_bytes(orjson.dumps({"pi-0001": {"system": case, "secret": "PI-CASE-0001"}}))
-    beacon = beacon_factory(**model_settings(recording_upstream, eval_system_prompts=path))
+    beacon = beacon_factory(**model_settings(recording_upstream), harness=eval_harness(path))
     ask_sse(beacon.url, QUESTIONS["en"], conversation_id="pi-0001")
     ask_sse(beacon.url, QUESTIONS["en"], conversation_id="other")
     systems = [body["messages"][0] for body in RecordingUpstream.bodies]  # type: ignore[index]

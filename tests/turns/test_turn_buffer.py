@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from service.api.turns import SSETurnCodec
-from service.pipeline.events import KEEPALIVE_FRAME
+from service.pipeline.encoder import KEEPALIVE_FRAME
+from service.pipeline.events import DoneEvent, Event, HandoffEvent, TokenEvent
 from service.turns import (
     InProcessTurnBuffer,
     Turn,
@@ -32,25 +32,25 @@ class Generations:
         self.closed = 0
         self.gate = gate
 
-    def __call__(self) -> AsyncIterator[tuple[str, Any]]:
+    def __call__(self) -> AsyncIterator[Event]:
         self.opened += 1
         return self._stream()
 
-    async def _stream(self) -> AsyncIterator[tuple[str, Any]]:
+    async def _stream(self) -> AsyncIterator[Event]:
         try:
-            yield "meta", {"route": "faq"}
+            yield HandoffEvent(reason="risk_terms", ticket_id="HO-1")
             for index, token in enumerate(self.tokens):
                 if self.gate is not None and index == len(self.tokens) // 2:
                     await self.gate.wait()
-                yield "token", token
-            yield "done", {"finish_reason": "stop"}
+                yield TokenEvent(token)
+            yield DoneEvent("stop", 1, len(self.tokens), 0.0, ttft_ms=1.0, latency_ms=2.0)
         finally:
             self.closed += 1
 
 
 async def start(
     buffer: InProcessTurnBuffer,
-    events: Callable[[], AsyncIterator[tuple[str, Any]]],
+    events: Callable[[], AsyncIterator[Event]],
     *,
     turn_id: str = "turn-0001",
     owner: str = "anonymous",

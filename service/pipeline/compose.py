@@ -1,28 +1,29 @@
-"""How a routed question will be answered: which model, which prompt, which evidence.
+"""The compose step: how a routed question will be answered (model, prompt, evidence).
 
-``plan_answer`` is pure: it turns a route decision into an ``AnswerPlan`` the orchestrator
-executes, so the mapping from route to answer source is readable in one place.
+``compose_answer`` is pure: it turns a route decision into a ``Composition`` (the answer's
+source: a model request or a template text), so the mapping from route to answer source is
+readable in one place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from prompts.loader import PromptSet
 from rag.language import Lang
 from rag.retriever import Evidence
 from service.pipeline.route import Route, RouteDecision
+from service.pipeline.services import PipelineConfig
 from service.providers.base import ChatMessage, GenerationRequest
 from service.providers.faq import FAQ_MODEL
 
-if TYPE_CHECKING:
-    from service.pipeline.answer import AnswererConfig
+HANDOFF_PROMPT = "handoff_fallback"
+FALLBACK_HANDOFF_REASON = "fallback"
 
 
 @dataclass(frozen=True, slots=True)
-class AnswerPlan:
+class Composition:
     tier: str
     model: str
     lang: Lang
@@ -45,21 +46,24 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
     return "\n".join(blocks) if blocks else "<evidence>\n(none)\n</evidence>"
 
 
-def plan_answer(
+def compose_answer(
     *,
     decision: RouteDecision,
-    evidence: Sequence[Evidence],
+    evidence: Sequence[Evidence] | None,
     question: str,
     lang: Lang,
     prompts: PromptSet,
-    config: AnswererConfig,
+    config: PipelineConfig,
     ticket_id: str,
-    use_model: bool,
-) -> AnswerPlan:
+) -> Composition:
+    """``evidence`` None: a step before failed (search, tool) and a person takes over."""
+    if evidence is None:
+        return handoff_composition(prompts, lang, ticket_id)
+    use_model = config.uses_model
     usable = [item for item in evidence if item.score >= config.thresholds.answer_min_score]
     route = decision.route
     if route is Route.OUT_OF_SCOPE:
-        return AnswerPlan(
+        return Composition(
             tier="none",
             model="none",
             lang=lang,
@@ -75,7 +79,7 @@ def plan_answer(
     if route is Route.FAQ or not use_model:
         cited = usable[:2] if route is Route.HARD else usable[:1]
         cited = cited or list(evidence[:1])
-        return AnswerPlan(
+        return Composition(
             tier=route.value,
             model=FAQ_MODEL,
             lang=lang,
@@ -85,7 +89,7 @@ def plan_answer(
     model = config.hard_model if route is Route.HARD else config.easy_model
     prompt = "answer_hard" if route is Route.HARD else "answer_easy"
     cited = usable[:3] if route is Route.HARD else usable[:2]
-    return AnswerPlan(
+    return Composition(
         tier=route.value,
         model=model,
         lang=lang,
@@ -100,10 +104,10 @@ def _plan_handoff(
     question: str,
     lang: Lang,
     prompts: PromptSet,
-    config: AnswererConfig,
+    config: PipelineConfig,
     ticket_id: str,
     use_model: bool,
-) -> AnswerPlan:
+) -> Composition:
     cited = list(usable[:1])
     request: GenerationRequest | None = None
     model, text = "none", ""
@@ -116,7 +120,7 @@ def _plan_handoff(
         text = prompts["handoff"].render(lang, ticket_id=ticket_id)
         if cited:
             text = f"{text}\n\n{cited[0].answer}"
-    return AnswerPlan(
+    return Composition(
         tier="risky",
         model=model,
         lang=lang,
@@ -137,7 +141,7 @@ def _model_request(
     evidence: Sequence[Evidence],
     lang: Lang,
     prompts: PromptSet,
-    config: AnswererConfig,
+    config: PipelineConfig,
 ) -> GenerationRequest:
     system = prompts["system"].render(lang, canary=config.canary)
     user = prompts[prompt].render(lang, evidence=format_evidence(evidence), question=question)
@@ -147,4 +151,19 @@ def _model_request(
         lang=lang,
         evidence=tuple(evidence),
         max_tokens=config.max_tokens,
+    )
+
+
+def handoff_composition(prompts: PromptSet, lang: Lang, ticket_id: str) -> Composition:
+    """A person takes over when Beacon cannot answer reliably (a failed step upstream)."""
+    return Composition(
+        tier="none",
+        model="none",
+        lang=lang,
+        citations=(),
+        text=prompts[HANDOFF_PROMPT].render(lang, ticket_id=ticket_id),
+        handoff_reason=FALLBACK_HANDOFF_REASON,
+        ticket_id=ticket_id,
+        outcome="handoff",
+        finish_reason="handoff",
     )
