@@ -53,7 +53,11 @@ class TcpProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:  # the server is gone (teardown): refuse this client too
+                client.close()
+                continue
             with self._lock:
                 self._open.update((client, upstream))
                 self.connections += 1
