@@ -6,12 +6,12 @@ INDEX := var/index/meta.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev index check fmt lint types nightly clean promtool redis-server bench eval drills
+.PHONY: run test install dev index check fmt lint types nightly clean promtool redis-server chromium bench eval drills
 
 run: $(VENV)/.installed $(INDEX)  ## set up and serve on the embedded defaults (no API key, no network)
 	$(BIN)/beacon serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev promtool redis-server  ## set up and run the whole test suite
+test: $(VENV)/.installed-dev promtool redis-server chromium  ## set up and run the whole test suite
 	$(BIN)/pytest
 
 # Debian's `prometheus` package gives promtool (alert rule checks and unit tests) and the real
@@ -25,6 +25,15 @@ promtool:
 redis-server:
 	@command -v redis-server >/dev/null || \
 		(apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server)
+
+# Debian's headless Chromium and its chromedriver for the chat page's browser tests (tests/web),
+# driven by Selenium with the driver's path given, so nothing is downloaded at test time; CJK and
+# emoji fonts so the screenshots show what a customer sees.
+chromium:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+		fc-list | grep -qi wqy || \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver fonts-wqy-zenhei fonts-noto-color-emoji)
 
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev

@@ -18,12 +18,15 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace.export import SpanExporter
 from prometheus_client import CollectorRegistry
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from service.api import ask, conversations, health
+from service.api import ask, conversations, feedback, health, openai, turns, web
+from service.api.protocol import document_events
 from service.body_limit import BodyLimitMiddleware
 from service.errors import InvalidRequest, ServiceError, error_response
+from service.feedback import FeedbackStore, SQLiteFeedbackStore
 from service.heap import freeze_startup_heap, thaw_heap
 from service.internal_app import ResourceSlot, create_internal_app
 from service.observability.exposition import MetricsEndpoint
@@ -37,12 +40,15 @@ from service.pipeline.canaries import extra_canaries
 from service.pipeline.redact import load_redaction_policy
 from service.resources import Resources, ServicesWrapper, build_resources
 from service.settings import Settings
+from service.turns import InProcessTurnBuffer, TurnBuffer, TurnLimits
 
 log = structlog.get_logger("beacon.app")
 
 
 class State(TypedDict):
     resources: Resources
+    feedback: FeedbackStore
+    turns: TurnBuffer
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +92,19 @@ def create_app(
             canaries=canaries,
             wrap=harness.wrap_services,
         )
+        feedback_store = SQLiteFeedbackStore(
+            settings.feedback.db_path, answer_ttl_s=settings.feedback.answer_ttl_s
+        )
+        turn_buffer = InProcessTurnBuffer(TurnLimits(**settings.turns.model_dump()))
         freeze_startup_heap()  # no 100 ms collections over startup objects mid-stream
         slot.resources = resources
         try:
-            yield {"resources": resources}
+            yield {"resources": resources, "feedback": feedback_store, "turns": turn_buffer}
         finally:
             slot.resources = None
             thaw_heap()
+            await turn_buffer.aclose()
+            await feedback_store.aclose()
             await resources.aclose()
             tracer_provider.shutdown()
 
@@ -117,6 +129,11 @@ def create_app(
     else:  # /metrics and /readyz on their own port only (service/internal_app.py)
         app.state.internal_app = create_internal_app(registry, slot)
     app.include_router(conversations.router)
+    app.include_router(turns.router)
+    app.include_router(feedback.router)
+    app.include_router(openai.router)
+    app.include_router(web.build_router())
+    app.openapi = document_events(app)  # type: ignore[method-assign]  # per-event SSE schemas
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.limits.max_body_bytes,
@@ -125,6 +142,8 @@ def create_app(
         ),
     )
     app.add_middleware(TraceContextMiddleware)
+    if settings.web.allowed_origins:  # sites that embed the widget from another origin
+        app.add_middleware(CORSMiddleware, **web.cors_options(settings.web.allowed_origins))
     for middleware in harness.middleware:
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     _add_error_handlers(app, metrics)

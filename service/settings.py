@@ -251,6 +251,30 @@ class GroundingSettings(_Section):
     of a human (and the answer ends), or left as is and only reported (evals)."""
 
 
+class FeedbackSettings(_Section):
+    """Customer ratings and the answers they rate: a SQLite file (``service/feedback``)."""
+
+    db_path: Path = Path("var/feedback.sqlite")
+    answer_ttl_s: float = Field(default=30 * 86_400.0, gt=0)
+
+
+class TurnSettings(_Section):
+    """Resumable turns (``service/turns``): each turn's buffered events are capped in number
+    and bytes, and kept ``ttl_s`` after the turn ends for a client to reconnect."""
+
+    max_events: int = Field(default=4096, ge=16)
+    max_bytes: int = Field(default=1_048_576, ge=4096)
+    ttl_s: float = Field(default=300.0, gt=0)
+    max_turns: int = Field(default=10_000, ge=1)
+
+
+class WebSettings(_Section):
+    """Sites allowed to embed ``/widget.js`` from another origin (CORS), e.g.
+    ``BEACON_WEB__ALLOWED_ORIGINS='["https://shop.example"]'``; none: same origin only."""
+
+    allowed_origins: tuple[str, ...] = ()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BEACON_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -282,6 +306,9 @@ class Settings(BaseSettings):
     tools: ToolSettings = ToolSettings()
     state: StateSettings = StateSettings()
     grounding: GroundingSettings = GroundingSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
+    turns: TurnSettings = TurnSettings()
+    web: WebSettings = WebSettings()
 
     @field_validator("canary", "extra_canaries")
     @classmethod

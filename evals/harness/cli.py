@@ -32,6 +32,9 @@ def add_eval_command(commands: Any) -> None:
     run.set_defaults(handler=_run)
     listing = actions.add_parser("list", help="list the suites")
     listing.set_defaults(handler=_list)
+    from evals.feedback_cli import add_feedback_command
+
+    add_feedback_command(actions)
 
 
 def _positive(text: str) -> int:

@@ -50,6 +50,7 @@ CLAIM_KINDS = (
     *("amount", "duration", "percent", "date", "time", "phone", "url", "email"),
     *("identifier", "term", "number"),
 )
+FEEDBACK_RATINGS = ("up", "down")
 
 TTFT_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0)
@@ -183,6 +184,9 @@ class Metrics:
             registry=r,
         )
         self.state_up.set(1)
+        self.feedback = Counter(
+            "beacon_feedback", "Customer ratings of answers.", ["rating"], registry=r
+        )
         self._preinitialise(models)
         if not enabled:
             self._disable()
@@ -216,6 +220,8 @@ class Metrics:
             self.grounded_answers.labels(verdict)
         for kind in CLAIM_KINDS:
             self.ungrounded_claims.labels(kind)
+        for rating in FEEDBACK_RATINGS:
+            self.feedback.labels(rating)
 
     def _disable(self) -> None:
         """Swap every metric for a no-op and empty the registry (overhead measurements only).

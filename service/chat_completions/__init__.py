@@ -1,0 +1,1 @@
+"""OpenAI chat-completions compatibility: request mapping and the chunk encoder."""
