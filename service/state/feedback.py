@@ -67,7 +67,8 @@ class RedisFeedbackStore:
 
     async def rated(self, rating: Rating | None = None) -> list[RatedAnswer]:
         async with self._health.call("feedback"):
-            trace_ids = [_text(item) for item in await self._redis.zrange(self._index, 0, -1)]
+            members = await self._redis.zrange(self._index, 0, -1)
+            trace_ids = [_text(item) for item in members if isinstance(item, bytes | str)]
             found: list[RatedAnswer] = []
             for trace_id in trace_ids:  # one slot per trace id: no multi-key command (Cluster)
                 raw = await self._redis.get(self._rating_key(trace_id))
