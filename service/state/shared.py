@@ -17,9 +17,13 @@ from service.settings import Settings
 from service.state.answers import SharedAnswerStore
 from service.state.breakers import SharedBreakers
 from service.state.connection import KeySpace, RedisOptions, connect
+from service.state.conversations import RedisConversationStore, SharedTurnLocks
+from service.state.feedback import RedisFeedbackStore
 from service.state.health import STATE_ERRORS, StateHealth
 from service.state.rate_limit import SharedRateLimiter
 from service.state.slots import SharedSlots
+from service.state.turns import RedisTurnBuffer
+from service.turns.buffer import TurnLimits
 
 if TYPE_CHECKING:
     from service.state.breakers import BreakerSync
@@ -34,6 +38,10 @@ class SharedState:
     slots: SharedSlots
     breakers: SharedBreakers
     answers: SharedAnswerStore
+    conversations: RedisConversationStore
+    turn_locks: SharedTurnLocks
+    turns: RedisTurnBuffer
+    feedback: RedisFeedbackStore
     breaker_sync: BreakerSync | None = None
 
     async def ready(self) -> str | None:
@@ -51,6 +59,7 @@ class SharedState:
     async def aclose(self) -> None:
         if self.breaker_sync is not None:
             await self.breaker_sync.aclose()
+        await self.turns.aclose()
         await self.redis.aclose()
 
 
@@ -95,4 +104,26 @@ def open_shared_state(settings: Settings, metrics: Metrics) -> SharedState:
         ),
         breakers=SharedBreakers(redis, keys, health),
         answers=SharedAnswerStore(redis, keys, health, ttl_s=settings.cache.ttl_s),
+        conversations=RedisConversationStore(
+            redis,
+            keys,
+            health,
+            max_turns=settings.conversations.max_turns,
+            ttl_s=settings.conversations.ttl_s,
+        ),
+        turn_locks=SharedTurnLocks(redis, keys, health, wait_s=settings.conversations.turn_wait_s),
+        turns=RedisTurnBuffer(redis, keys, health, limits=_turn_limits(settings)),
+        feedback=RedisFeedbackStore(
+            redis, keys, health, answer_ttl_s=settings.feedback.answer_ttl_s
+        ),
+    )
+
+
+def _turn_limits(settings: Settings) -> TurnLimits:
+    turns = settings.turns
+    return TurnLimits(
+        max_events=turns.max_events,
+        max_bytes=turns.max_bytes,
+        ttl_s=turns.ttl_s,
+        max_turns=turns.max_turns,
     )
