@@ -92,10 +92,7 @@ def create_app(
             canaries=canaries,
             wrap=harness.wrap_services,
         )
-        feedback_store = SQLiteFeedbackStore(
-            settings.feedback.db_path, answer_ttl_s=settings.feedback.answer_ttl_s
-        )
-        turn_buffer = InProcessTurnBuffer(TurnLimits(**settings.turns.model_dump()))
+        feedback_store, turn_buffer = feedback_and_turns(settings, resources)
         freeze_startup_heap()  # no 100 ms collections over startup objects mid-stream
         slot.resources = resources
         try:
@@ -194,3 +191,15 @@ def _add_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
         record_rejection(metrics, exc, trace_id=_trace_id(request), path=request.url.path)
         return error_response(exc, _trace_id(request))
+
+
+def feedback_and_turns(
+    settings: Settings, resources: Resources
+) -> tuple[FeedbackStore, TurnBuffer]:
+    """Shared by replicas in Redis (``state.backend=redis``), else a SQLite file and memory."""
+    if resources.shared is not None:
+        return resources.shared.feedback, resources.shared.turns
+    feedback_store = SQLiteFeedbackStore(
+        settings.feedback.db_path, answer_ttl_s=settings.feedback.answer_ttl_s
+    )
+    return feedback_store, InProcessTurnBuffer(TurnLimits(**settings.turns.model_dump()))

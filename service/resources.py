@@ -147,7 +147,9 @@ def build_services(
     tracer_provider: TracerProvider,
     policy: RedactionPolicy,
     canaries: tuple[str, ...],
+    shared: SharedState | None = None,
 ) -> Services:
+    """``shared``: Redis-backed state for replicas (``service/state``); None: in process."""
     faq = FaqProvider()
     provider = build_provider(settings, faq)
     for model in (settings.llm.easy_model, settings.llm.hard_model):
@@ -159,6 +161,7 @@ def build_services(
         prompts=prompts,
         policy=policy,
         model=None if provider is faq else (provider, settings.llm.easy_model),
+        shared=None if shared is None else (shared.conversations, shared.turn_locks),
     )
     return Services(
         config=pipeline_config(settings, canaries=canaries),
@@ -195,6 +198,11 @@ def build_resources(
     kb = load_knowledge_base(settings.retrieval.kb_dir)
     retriever = build_retriever(settings, kb)
     prompts = load_prompts()
+    shared = None
+    if settings.state.backend == "redis":
+        from service.state.shared import open_shared_state
+
+        shared = open_shared_state(settings, metrics)
     services = build_services(
         settings,
         retriever=retriever,
@@ -203,12 +211,12 @@ def build_resources(
         tracer_provider=tracer_provider,
         policy=policy,
         canaries=canaries,
+        shared=shared,
     )
-    shared = None
-    if settings.state.backend == "redis":
+    if shared is not None:
         from service.state.wiring import share_state
 
-        services, shared = share_state(services, settings)
+        services, shared = share_state(services, settings, shared)
     if wrap is not None:
         services = wrap(services)
     provider = services.generator.provider

@@ -18,6 +18,7 @@ SCENARIO_NAMES = (
     "redos",
     "grounding",
     "clients",
+    "state",
 )
 
 

@@ -150,6 +150,15 @@ def clients_rows(result: dict[str, Any]) -> Iterator[Row]:
         yield ("clients", label, f"{case['cpu_per_token_us']} µs", "", "")
 
 
+def state_rows(result: dict[str, Any]) -> Iterator[Row]:
+    for backend in ("in_process", "redis"):
+        case = result[backend]
+        label = f"{backend} state per request p50 / p99 ({case['requests']} requests)"
+        yield ("state", label, f"{case['p50_us']} / {case['p99_us']} µs", "", "")
+    ratio, added = result["redis_over_in_process_p50"], result["redis_added_p50_us"]
+    yield ("state", "redis / in-process (p50)", f"{ratio}x (+{added} µs)", "", "")
+
+
 ROWS = {
     "overhead": overhead_rows,
     "streams": streams_rows,
@@ -160,6 +169,7 @@ ROWS = {
     "redos": redos.rows,
     "grounding": grounding.rows,
     "clients": clients_rows,
+    "state": state_rows,
 }
 
 

@@ -23,6 +23,7 @@ from evals.bench import (
     redactor,
     redos,
     retrieval,
+    state,
     streams,
     throughput,
 )
@@ -45,6 +46,7 @@ SCENARIOS: dict[str, Scenario] = {
     "redos": redos.run,
     "grounding": grounding.run,
     "clients": clients.run,
+    "state": lambda _fleet, profile: state.run(profile),
 }
 
 

@@ -23,7 +23,8 @@ from service.pipeline.context import AskContext
 from service.pipeline.encoder import KEEPALIVE_FRAME, SSEEncoder
 from service.pipeline.events import DoneEvent, ErrorEvent, Event
 from service.schemas import AskRequest, ErrorBody
-from service.turns import Turn, TurnBuffer, TurnCodec, TurnConflict, fingerprint
+from service.turns import TurnBuffer, TurnCodec, TurnConflict, fingerprint
+from service.turns.buffer import TurnReader
 
 TURN_ID_PATTERN = r"^[A-Za-z0-9._:\-]{8,128}$"
 _TURN_ID = re.compile(TURN_ID_PATTERN)  # a bounded character class: linear time
@@ -60,9 +61,9 @@ async def resume_turn(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """The turn's events after ``Last-Event-ID`` (all of them without it), then live ones."""
-    turn = turns.get(turn_id, owner=caller.identity)
+    turn = await turns.get(turn_id, owner=caller.identity)
     after = _event_id(last_event_id)
-    turn.after(after)  # 410 now, before the first byte, when that part was dropped
+    await turn.ensure_available(after)  # 410 now, before the first byte
     return turn_response(turn, after=after, keepalive_s=services.config.keepalive_s)
 
 
@@ -99,7 +100,7 @@ async def answer_as_turn(
         raise InvalidRequest("The Idempotency-Key must be 8-128 letters, digits or ._:-")
     owner, key = context.caller.identity, fingerprint(request_key)
     keepalive_s = context.services.config.keepalive_s
-    existing = turns.find(turn_id, owner=owner)
+    existing = await turns.find(turn_id, owner=owner)
     if existing is not None:
         release()
         if existing.fingerprint != key:
@@ -140,7 +141,7 @@ async def _closing(events: AsyncIterator[Event], close: Callable[[], None]) -> A
         close()
 
 
-def turn_response(turn: Turn, *, after: int, keepalive_s: float) -> StreamingResponse:
+def turn_response(turn: TurnReader, *, after: int, keepalive_s: float) -> StreamingResponse:
     frames = turn.follow(after, keepalive_s=keepalive_s, keepalive=KEEPALIVE_FRAME)
     headers = {
         "cache-control": "no-cache",

@@ -44,15 +44,21 @@ def build_conversation_memory(
     policy: RedactionPolicy,
     model: tuple[ChatProvider, str] | None = None,
     on_forget: Callable[[str], None] | None = None,
+    shared: tuple[ConversationStore, TurnLocks] | None = None,
 ) -> ConversationMemory:
     """``model``: the cheap model (provider, name) when one is configured; None on the
-    embedded default, which resolves follow-ups by rules and keeps an extractive summary."""
+    embedded default, which resolves follow-ups by rules and keeps an extractive summary.
+    ``shared``: a store and turn locks all replicas share (Redis); None: SQLite, in process."""
     store: ConversationStore
-    try:
-        store = open_store(settings)
-    except ConversationStoreUnavailable as exc:
-        log.error("conversation_store_unavailable", operation="open", error=str(exc))
-        store = UnavailableStore()
+    locks = TurnLocks(wait_s=settings.turn_wait_s)
+    if shared is not None:
+        store, locks = shared
+    else:
+        try:
+            store = open_store(settings)
+        except ConversationStoreUnavailable as exc:
+            log.error("conversation_store_unavailable", operation="open", error=str(exc))
+            store = UnavailableStore()
     condenser = refresher = None
     if model is not None:
         provider, name = model
@@ -76,7 +82,7 @@ def build_conversation_memory(
         store=store,
         title_of=entry_titles(kb),
         policy=policy,
-        locks=TurnLocks(wait_s=settings.turn_wait_s),
+        locks=locks,
         condenser=condenser,
         refresher=refresher,
         on_forget=on_forget,

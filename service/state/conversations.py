@@ -133,12 +133,13 @@ class RedisConversationStore:
         return None  # the shared client is closed with ``SharedState``
 
 
-class SharedTurnLocks:
-    """One turn of a conversation at a time across replicas: a Redis lock with a lease.
+class SharedTurnLocks(TurnLocks):
+    """One turn of a conversation at a time across replicas: a Redis lock with a lease, taken
+    after this replica's own lock (``TurnLocks``), so same-replica turns queue locally first.
 
     A turn waits up to ``wait_s`` for the lock (then 409 ``conversation_busy``), polling every
     ``poll_s``. The lease outlives any turn; a crashed holder's lock frees itself when it ends.
-    Redis unavailable: the in-process locks serialise turns on this replica (degraded)."""
+    Redis unavailable: the in-process locks alone serialise turns on this replica (degraded)."""
 
     def __init__(
         self,
@@ -150,31 +151,44 @@ class SharedTurnLocks:
         lease_s: float = 300.0,
         poll_s: float = 0.05,
     ) -> None:
-        self.wait_s = wait_s
+        super().__init__(wait_s=wait_s)
         self.lease_s = lease_s
         self.poll_s = poll_s
         self._redis = redis
         self._keys = keys
         self._health = health
-        self._local = TurnLocks(wait_s=wait_s)
         self._release = redis.register_script(RELEASE)
+        self._releases: set[asyncio.Task[None]] = set()
 
-    @asynccontextmanager
-    async def hold(self, conversation_id: str | None) -> AsyncIterator[None]:
-        async with self._local.hold(conversation_id):  # same-replica turns queue locally first
-            if conversation_id is None:
-                yield
-                return
-            key = self._keys.key(f"conv:{conversation_id}", "lock")
-            token = secrets.token_hex(8)
+    async def acquire(self, conversation_id: str | None) -> Callable[[], None]:
+        release_local = await super().acquire(conversation_id)
+        if conversation_id is None:
+            return release_local
+        key = self._keys.key(f"conv:{conversation_id}", "lock")
+        token = secrets.token_hex(8)
+        try:
             held = await self._acquire(key, token)
-            try:
-                yield
-            finally:
+        except BaseException:
+            release_local()
+            raise
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                release_local()
                 if held:
-                    with contextlib.suppress(*STATE_ERRORS):
-                        async with self._health.call("conversations"):
-                            await self._release(keys=[key], args=[token])
+                    task = asyncio.get_running_loop().create_task(self._give_back(key, token))
+                    self._releases.add(task)
+                    task.add_done_callback(self._releases.discard)
+
+        return release
+
+    async def _give_back(self, key: str, token: str) -> None:
+        with contextlib.suppress(*STATE_ERRORS):
+            async with self._health.call("conversations"):
+                await self._release(keys=[key], args=[token])
 
     async def _acquire(self, key: str, token: str) -> bool:
         """True when held in Redis; False when Redis is unavailable (local lock only)."""

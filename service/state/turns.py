@@ -26,12 +26,13 @@ from service.state.connection import KeySpace
 from service.state.health import STATE_ERRORS, StateHealth
 from service.turns.buffer import (
     EventStream,
-    FrameEncoder,
     Turn,
+    TurnCodec,
     TurnConflict,
     TurnHistoryLost,
     TurnLimits,
     TurnNotFound,
+    TurnReader,
 )
 from service.turns.in_process import InProcessTurnBuffer
 
@@ -51,10 +52,13 @@ return {}
 class RemoteTurn:
     """A turn another replica is generating (or generated), read from its Redis Stream."""
 
-    def __init__(self, buffer: RedisTurnBuffer, turn_id: str, trace_id: str) -> None:
+    def __init__(
+        self, buffer: RedisTurnBuffer, turn_id: str, trace_id: str, fingerprint: str
+    ) -> None:
         self.buffer = buffer
         self.turn_id = turn_id
         self.trace_id = trace_id
+        self.fingerprint = fingerprint
 
     async def ensure_available(self, last_id: int) -> None:
         """Raise ``TurnHistoryLost`` (410) now if frames after ``last_id`` were trimmed."""
@@ -117,9 +121,9 @@ class RedisTurnBuffer:
         fingerprint: str,
         trace_id: str,
         events: Callable[[], EventStream],
-        encode: FrameEncoder,
-    ) -> tuple[Turn | RemoteTurn, bool]:
-        local = self._local.find(turn_id, owner=owner)
+        codec: TurnCodec,
+    ) -> tuple[TurnReader, bool]:
+        local = self._local.find_local(turn_id, owner=owner)
         if local is not None:
             return await self._local.start(
                 turn_id,
@@ -127,7 +131,7 @@ class RedisTurnBuffer:
                 fingerprint=fingerprint,
                 trace_id=trace_id,
                 events=events,
-                encode=encode,
+                codec=codec,
             )
         try:
             async with self._health.call("turns"):
@@ -144,35 +148,42 @@ class RedisTurnBuffer:
             found_owner, found_fingerprint, found_trace = (_text(item) for item in claimed)
             if found_owner != owner or found_fingerprint != fingerprint:
                 raise TurnConflict()
-            return RemoteTurn(self, turn_id, found_trace), False
+            return RemoteTurn(self, turn_id, found_trace, found_fingerprint), False
         turn, started = await self._local.start(
             turn_id,
             owner=owner,
             fingerprint=fingerprint,
             trace_id=trace_id,
             events=events,
-            encode=encode,
+            codec=codec,
         )
         mirror = asyncio.create_task(self._mirror(turn), name=f"turn-mirror-{turn_id}")
         self._mirrors.add(mirror)
         mirror.add_done_callback(self._mirrors.discard)
         return turn, started
 
-    async def get(self, turn_id: str, *, owner: str) -> Turn | RemoteTurn:
-        local = self._local.find(turn_id, owner=owner)
+    async def find(self, turn_id: str, *, owner: str) -> TurnReader | None:
+        local = self._local.find_local(turn_id, owner=owner)
         if local is not None:
             return local
         try:
             async with self._health.call("turns"):
-                found = await self._redis.hmget(self._meta(turn_id), ["owner", "trace_id"])
+                fields = ["owner", "trace_id", "fingerprint"]
+                found = await self._redis.hmget(self._meta(turn_id), fields)
         except STATE_ERRORS:
-            raise TurnNotFound() from None
+            return None
         if found[0] is None or _text(found[0]) != owner:
-            raise TurnNotFound()  # never started, expired, or someone else's: all look alike
-        return RemoteTurn(self, turn_id, _text(found[1] or b""))
+            return None  # never started, expired, or someone else's: all look alike
+        return RemoteTurn(self, turn_id, _text(found[1] or b""), _text(found[2] or b""))
+
+    async def get(self, turn_id: str, *, owner: str) -> TurnReader:
+        turn = await self.find(turn_id, owner=owner)
+        if turn is None:
+            raise TurnNotFound()
+        return turn
 
     async def cancel(self, turn_id: str, *, owner: str) -> bool:
-        if self._local.find(turn_id, owner=owner) is not None:
+        if self._local.find_local(turn_id, owner=owner) is not None:
             return await self._local.cancel(turn_id, owner=owner)
         turn = await self.get(turn_id, owner=owner)  # 404 unless it is this caller's
         async with self._health.call("turns"):

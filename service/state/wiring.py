@@ -2,8 +2,9 @@
 
 Admission gets the shared rate limiter and slots (a replica falls back to its local share when
 Redis fails), the answer cache keeps its answers in Redis, and the breakers share their verdicts
-(``BreakerSync``). Imported only for the Redis backend, so the embedded default never loads the
-``redis`` client.
+(``BreakerSync``). Conversations get the shared store and turn locks in ``build_services``, and
+the app's lifespan takes the shared turn buffer and feedback store. Imported only for the
+Redis backend, so the embedded default never loads the ``redis`` client.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from service.settings import Settings
 from service.state.answer_cache import SharedAnswerCache
 from service.state.breakers import BreakerSync
 from service.state.gate import SharedGate
-from service.state.shared import SharedState, open_shared_state
+from service.state.shared import SharedState
 
 
-def share_state(services: Services, settings: Settings) -> tuple[Services, SharedState]:
+def share_state(
+    services: Services, settings: Settings, shared: SharedState
+) -> tuple[Services, SharedState]:
     """``services`` over Redis, and the shared state to check for readiness and to close."""
     metrics: Metrics = services.metrics
-    shared = open_shared_state(settings, metrics)
     local = local_gate(settings.admission, metrics, share=settings.state.local_share)
     admission = Admission(
         settings.admission,

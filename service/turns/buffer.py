@@ -148,6 +148,25 @@ class Turn:
     def _last_id(self) -> int:
         return self.frames[-1][0] if self.frames else self.dropped_through
 
+    async def ensure_available(self, last_id: int) -> None:
+        """Raise ``TurnHistoryLost`` (410) now, before any byte, if that part was dropped."""
+        self.after(last_id)
+
+
+class TurnReader(Protocol):
+    """What a client reads a turn through: this replica's ``Turn``, or another replica's (read
+    from shared state, ``service/state/turns.py``)."""
+
+    turn_id: str
+    trace_id: str
+    fingerprint: str
+
+    async def ensure_available(self, last_id: int) -> None: ...
+
+    def follow(
+        self, last_id: int, *, keepalive_s: float, keepalive: bytes
+    ) -> AsyncIterator[bytes]: ...
+
 
 class TurnBuffer(Protocol):
     """Start a turn once, read it from any event id, cancel it, and close the backend."""
@@ -161,11 +180,11 @@ class TurnBuffer(Protocol):
         trace_id: str,
         events: Callable[[], EventStream],
         codec: TurnCodec,
-    ) -> tuple[Turn, bool]: ...
+    ) -> tuple[TurnReader, bool]: ...
 
-    def find(self, turn_id: str, *, owner: str) -> Turn | None: ...
+    async def find(self, turn_id: str, *, owner: str) -> TurnReader | None: ...
 
-    def get(self, turn_id: str, *, owner: str) -> Turn: ...
+    async def get(self, turn_id: str, *, owner: str) -> TurnReader: ...
 
     async def cancel(self, turn_id: str, *, owner: str) -> bool: ...
 

@@ -58,22 +58,25 @@ class InProcessTurnBuffer:
         turn.task = asyncio.create_task(_pump(turn, stream, codec), name=f"turn-{turn_id}")
         return turn, True
 
-    def find(self, turn_id: str, *, owner: str) -> Turn | None:
+    async def find(self, turn_id: str, *, owner: str) -> Turn | None:
+        return self.find_local(turn_id, owner=owner)
+
+    def find_local(self, turn_id: str, *, owner: str) -> Turn | None:
         """The caller's live turn with this id, if any (expired turns count as none)."""
         turn = self._turns.get(turn_id)
         if turn is None or turn.owner != owner or self._expired(turn, time.monotonic()):
             return None
         return turn
 
-    def get(self, turn_id: str, *, owner: str) -> Turn:
-        turn = self.find(turn_id, owner=owner)
+    async def get(self, turn_id: str, *, owner: str) -> Turn:
+        turn = self.find_local(turn_id, owner=owner)
         if turn is None:
             raise TurnNotFound()
         return turn
 
     async def cancel(self, turn_id: str, *, owner: str) -> bool:
         """Stop a running turn; ``False`` when it had already ended."""
-        turn = self.get(turn_id, owner=owner)
+        turn = await self.get(turn_id, owner=owner)
         if turn.finished or turn.task is None:
             return False
         turn.task.cancel()

@@ -18,6 +18,7 @@ from evals.redis_server import RedisServer, start_redis_server
 from evals.upstream.config import SimulatorConfig
 from evals.upstream.process import SimulatorProcess, pick_free_port, start_simulator
 from service.admission import hash_api_key
+from tests.sse_client import parse_sse
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +26,7 @@ KEYS = {
     "rate": "replica-key-rate-0001",
     "cache": "replica-key-cache-001",
     "breaker": "replica-key-brk-0001",
+    "conv": "replica-key-conv-0001",
 }
 DIGESTS = json.dumps([hash_api_key(key) for key in KEYS.values()])
 HARD_FAILING = "beacon-hard+server_error"  # the simulator answers this model with HTTP 500
@@ -44,6 +46,9 @@ class Fleet:
             headers=headers,
             timeout=30,
         )
+
+    def headers(self, key: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {KEYS[key]}"}
 
     def upstream_requests(self, fault: str = "none") -> int:
         counts: dict[str, int] = self.simulator.stats()["requests_total"]
@@ -117,3 +122,52 @@ def test_a_breaker_tripped_on_one_replica_is_open_on_another(fleet: Fleet) -> No
     assert fleet.upstream_requests("server_error") == failed_before
     assert answer["answered_by"] == "beacon-easy" and answer["finish_reason"] == "stop"
     assert answer["fallbacks"] == ["hard->easy"]
+
+
+def test_a_conversation_started_on_one_replica_continues_on_another(fleet: Fleet) -> None:
+    """B answers the second turn with A's first in its history (turn 2, the follow-up rewritten
+    from it, nothing degraded), and C lists both turns."""
+    conversation = "replica-conversation-1"
+    first = fleet.ask(
+        0, "I want to return the shoes I bought", "conv", conversation_id=conversation
+    )
+    second = fleet.ask(1, "how long does that take?", "conv", conversation_id=conversation)
+    assert first.status_code == second.status_code == 200
+    answer = second.json()
+    assert answer["turn"] == 2 and answer["reason"] == "follow_up"
+    assert answer["context"] is not None and answer["degraded"] is None
+    turns = httpx.get(
+        f"{fleet.replicas[2].url}/conversations/{conversation}",
+        headers=fleet.headers("conv"),
+        timeout=10,
+    ).json()["turns"]
+    assert [turn["question"] for turn in turns] == [
+        "I want to return the shoes I bought",
+        "how long does that take?",
+    ]
+
+
+def test_a_stream_started_on_one_replica_resumes_on_another(fleet: Fleet) -> None:
+    """A client that read two events from A and lost the connection gets the rest from C,
+    from event 3 to one ``done``, without a second model call."""
+    turn_id = "replica-turn-0001"
+    headers = {**fleet.headers("conv"), "idempotency-key": turn_id}
+    body = {"question": "Can I pay with a gift card and also split the payment?"}
+    calls_before = fleet.upstream_requests()
+    with httpx.stream(
+        "POST", f"{fleet.replicas[0].url}/ask", json=body, headers=headers, timeout=30
+    ) as response:
+        lines = response.iter_lines()
+        seen = [next(lines) for _ in range(6)]  # two whole frames: id, event, data, blank
+    assert seen[0] == "id: 1" and seen[4] == "id: 2"
+    time.sleep(0.5)  # the turn runs on without its client; its frames reach Redis
+    resumed = httpx.get(
+        f"{fleet.replicas[2].url}/ask/turns/{turn_id}/stream",
+        headers={**fleet.headers("conv"), "last-event-id": "2"},
+        timeout=30,
+    )
+    events = parse_sse(resumed.text)
+    assert resumed.status_code == 200
+    assert [event.id for event in events][0] == "3"
+    assert [event.event for event in events].count("done") == 1 and events[-1].event == "done"
+    assert fleet.upstream_requests() == calls_before + 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from evals.redis_server import RedisServer
 from service.state.connection import KeySpace, RedisOptions, connect
 from service.state.turns import RedisTurnBuffer, RemoteTurn
-from service.turns.buffer import TurnConflict, TurnLimits, TurnNotFound, numbered
+from service.turns.buffer import TurnConflict, TurnLimits, TurnNotFound
 from tests.state.conftest import make_health
 
 
@@ -28,13 +27,18 @@ def replica(url: str, keys: KeySpace, **limits: Any) -> RedisTurnBuffer:
     )
 
 
-def encoder() -> Any:
-    ids = itertools.count(1)
+class Codec:
+    """SSE frames of ``(name, payload)`` events, numbered by the buffer."""
 
-    def encode(name: str, payload: Any) -> bytes:
-        return f"id: {next(ids)}\nevent: {name}\ndata: {json.dumps(payload)}\n\n".encode()
+    def frame(self, event: tuple[str, Any], event_id: int) -> bytes:
+        name, payload = event
+        return f"id: {event_id}\nevent: {name}\ndata: {json.dumps(payload)}\n\n".encode()
 
-    return numbered(encode)
+    def cancelled(self, event_id: int) -> bytes:
+        return self.frame(("done", {"finish_reason": "cancelled"}), event_id)
+
+    def failed(self, event_id: int) -> bytes:
+        return self.frame(("error", {"code": "internal_error"}), event_id)
 
 
 class Generation:
@@ -71,7 +75,7 @@ def test_turn_started_on_one_replica_resumes_on_another(
     async def main() -> tuple[str, bool, int]:
         a, c = replica(redis_server.url, keys), replica(redis_server.url, keys)
         generation = Generation(tokens=20)
-        args = {"owner": "k1", "fingerprint": "f", "trace_id": "tr1", "encode": encoder()}
+        args = {"owner": "k1", "fingerprint": "f", "trace_id": "tr1", "codec": Codec()}
         await a.start("turn-0001", events=generation, **args)
         await asyncio.sleep(0.05)
         again, started = await c.start("turn-0001", events=generation, **args)
@@ -94,7 +98,7 @@ def test_other_callers_cannot_read_or_reuse_a_turn(
 
     async def main() -> None:
         a, c = replica(redis_server.url, keys), replica(redis_server.url, keys)
-        common = {"trace_id": "tr", "encode": encoder(), "events": Generation(3)}
+        common = {"trace_id": "tr", "codec": Codec(), "events": Generation(3)}
         await a.start("turn-0002", owner="k1", fingerprint="f", **common)
         with pytest.raises(TurnNotFound):
             await c.get("turn-0002", owner="k2")
@@ -117,7 +121,7 @@ def test_cancel_on_another_replica_stops_the_generation(
         generation = Generation(tokens=10_000, pause_s=0.005)
         await a.start(
             "turn-0003", owner="k1", fingerprint="f", trace_id="tr",
-            events=generation, encode=encoder(),
+            events=generation, codec=Codec(),
         )  # fmt: skip
         await asyncio.sleep(0.05)
         cancelled = await c.cancel("turn-0003", owner="k1")

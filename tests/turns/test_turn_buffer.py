@@ -154,7 +154,7 @@ def test_turn_is_invisible_to_another_caller() -> None:
         buffer = InProcessTurnBuffer()
         await start(buffer, Generations(["a"]), owner="key-a")
         with pytest.raises(TurnNotFound):
-            buffer.get("turn-0001", owner="key-b")
+            await buffer.get("turn-0001", owner="key-b")
         with pytest.raises(TurnNotFound):
             await buffer.cancel("turn-0001", owner="key-b")
         with pytest.raises(TurnConflict):
@@ -187,7 +187,7 @@ def test_finished_turns_expire_after_their_ttl() -> None:
         await turn.task
         await asyncio.sleep(0.05)
         with pytest.raises(TurnNotFound):
-            buffer.get("turn-0001", owner="anonymous")
+            await buffer.get("turn-0001", owner="anonymous")
         await buffer.aclose()
 
     asyncio.run(scenario())
@@ -233,8 +233,8 @@ def test_buffer_caps_the_number_of_finished_turns() -> None:
             assert turn.task is not None
             await turn.task
         assert len(buffer) <= 3
-        assert buffer.find("turn-0004", owner="anonymous") is not None
-        assert buffer.find("turn-0000", owner="anonymous") is None
+        assert await buffer.find("turn-0004", owner="anonymous") is not None
+        assert await buffer.find("turn-0000", owner="anonymous") is None
         await buffer.aclose()
 
     asyncio.run(scenario())
