@@ -168,6 +168,6 @@ def test_a_stream_started_on_one_replica_resumes_on_another(fleet: Fleet) -> Non
     )
     events = parse_sse(resumed.text)
     assert resumed.status_code == 200
-    assert [event.id for event in events][0] == "3"
+    assert events[0].id == "3"
     assert [event.event for event in events].count("done") == 1 and events[-1].event == "done"
     assert fleet.upstream_requests() == calls_before + 1
