@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.schemas import Citation, RetrievedEntry
+from service.schemas import Citation, RetrievedEntry, UnsupportedClaim
 
 # Streams of events: the answer itself and a resumed turn.
 SSE_OPERATIONS = (("/ask", "post"), ("/ask/turns/{turn_id}/stream", "get"))
@@ -117,10 +117,12 @@ class DoneEvent(_Event):
     fallbacks: list[str] = []
     degraded: Degraded | None = None
     answered_by: str | None = None
-    grounded: bool | None = Field(
-        default=None, description="Every claim of the answer is supported by its evidence."
+    grounded: Literal["verbatim", "supported", "unsupported"] | None = Field(
+        default=None,
+        description="verbatim: FAQ text, not checked; supported: every claim is in the cited "
+        "evidence; unsupported: some claim was not (its sentence was replaced).",
     )
-    unsupported_claims: int | None = None
+    unsupported_claims: list[UnsupportedClaim] = []
 
 
 class ErrorEvent(_Event):
