@@ -213,7 +213,7 @@
     turn.node = answer;
     if (turn.citations && turn.citations.length) answer.append(renderCitations(turn.citations));
     if (turn.handoff) answer.append(el("p", "beacon-handoff", t("handoff") + turn.handoff));
-    if (turn.clarify) answer.append(renderClarify(turn.clarify));
+    if (turn.clarify) answer.append(renderClarify(turn.clarify, !turn.a));
     if (turn.error) answer.append(renderError(turn));
     if (turn.done && turn.trace) answer.append(renderFeedback(turn));
     return box;
@@ -232,9 +232,10 @@
     return block;
   }
 
-  function renderClarify(clarify) {
+  function renderClarify(clarify, withQuestion) {
+    // The streamed answer already asks the question; the block then only adds the buttons.
     var block = el("div", "beacon-clarify");
-    block.append(el("p", null, clarify.question || t("clarify")));
+    if (withQuestion) block.append(el("p", null, clarify.question || t("clarify")));
     (clarify.suggestions || []).forEach(function (s) {
       var button = el("button", "beacon-suggestion", s.title);
       button.type = "button";

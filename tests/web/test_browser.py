@@ -66,6 +66,22 @@ def test_handoff_shows_its_ticket(chat: ChatPage) -> None:
     assert "Your ticket: HO-" in notice
 
 
+def test_clarifying_question_offers_buttons_and_a_click_asks_it(chat: ChatPage) -> None:
+    """A question too vague to answer gets a clarifying question with suggestion buttons; a
+    click asks the suggested question, which is answered with a citation."""
+    chat.ask("refund")
+    turn = chat.wait_finished(0)
+    buttons = turn.find_elements(By.CSS_SELECTOR, ".beacon-clarify .beacon-suggestion")
+    assert 1 <= len(buttons) <= 3 and not chat.citations(0)
+    chat.screenshot("04-clarify")
+    chosen = buttons[0].text
+    buttons[0].click()
+    chat.wait_finished(1)
+    chat.screenshot("05-clarify-answered")
+    question = chat.turn(1).find_element(By.CSS_SELECTOR, ".beacon-user").text
+    assert question.endswith(chosen) and chat.citations(1)  # after the screen-reader "You:"
+
+
 def test_thumbs_down_with_a_comment_is_stored(
     chat: ChatPage, served_beacon: BeaconProcess, tmp_path: Path
 ) -> None:
