@@ -12,19 +12,15 @@ A pure-CPU scenario (no processes): ``python -m evals.bench.redactor [--json PAT
 
 from __future__ import annotations
 
-import argparse
 import gc
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from statistics import median
 from typing import Any, Protocol
 
-import orjson
-
-from evals.bench.profile import PROFILES, Profile
-from evals.bench.summary import describe_machine, percentile
+from evals.bench.profile import Profile
+from evals.bench.standalone import run_standalone
+from evals.bench.summary import percentile
 from evals.upstream.tokens import split_tokens
 from rag.knowledge import load_knowledge_base
 from service.pipeline.redact import RedactionPolicy, StreamRedactor, load_redaction_policy
@@ -178,18 +174,7 @@ def rows(result: dict[str, Any]) -> Iterator[tuple[str, str, str, str, str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.bench.redactor")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
-    args = parser.parse_args(argv)
-    result = {"machine": describe_machine(), **measure(PROFILES[args.profile])}
-    table = ["| measure | value |", "|---|---|"]
-    table += [f"| {label} | {value} |" for _, label, value, _, _ in rows(result)]
-    sys.stdout.write("\n".join(table) + "\n")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    return 0
+    return run_standalone("redactor", measure, rows, argv)
 
 
 if __name__ == "__main__":

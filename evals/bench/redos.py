@@ -13,23 +13,18 @@ request can carry, in CPU milliseconds.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
 import math
 import re
-import sys
 import time
 import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import orjson
-
-from evals.bench.profile import PROFILES, Profile
-from evals.bench.summary import describe_machine
+from evals.bench.profile import Profile
+from evals.bench.standalone import run_standalone
 
 CANARY = "BEACON-CANARY-bench-5e1f"
 # Modules whose patterns see customer questions, model answers, paths, headers or log values.
@@ -335,20 +330,7 @@ def _yes(met: bool) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.bench.redos")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
-    args = parser.parse_args(argv)
-    result = {"machine": describe_machine(), **measure(PROFILES[args.profile])}
-    table = ["| measure | value | target | met |", "|---|---|---|---|"]
-    table += [
-        f"| {label} | {value} | {target} | {met} |" for _, label, value, target, met in rows(result)
-    ]
-    sys.stdout.write("\n".join(table) + "\n")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    return 0
+    return run_standalone("redos", measure, rows, argv)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ class SqliteConversationStore:
         ).fetchall()
         return ConversationContext(
             conversation_id=conversation_id,
-            turns=tuple(_turn_from_json(json.loads(body)) for (body,) in bodies),
+            turns=tuple(Turn.from_json(json.loads(body)) for (body,) in bodies),
             summary=Summary.from_json(json.loads(row[3])),
             turn_count=row[2],
             owner=row[0],
@@ -173,17 +173,3 @@ class SqliteConversationStore:
 
 def _turn_to_json(turn: Turn) -> dict[str, Any]:
     return {**turn.to_json(), "entities": dict(turn.entities)}
-
-
-def _turn_from_json(raw: dict[str, Any]) -> Turn:
-    return Turn(
-        question=raw["question"],
-        answer=raw["answer"],
-        citations=tuple(raw["citations"]),
-        route=raw["route"],
-        trace_id=raw["trace_id"],
-        at=raw["at"],
-        lang="zh" if raw.get("lang") == "zh" else "en",
-        entities=dict(raw.get("entities", {})),
-        suggestions=tuple(raw.get("suggestions", ())),
-    )

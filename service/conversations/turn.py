@@ -36,6 +36,21 @@ class Turn:
             "suggestions": list(self.suggestions),
         }
 
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Turn:
+        """A stored turn (``to_json`` plus its ``entities``)."""
+        return cls(
+            question=raw["question"],
+            answer=raw["answer"],
+            citations=tuple(raw["citations"]),
+            route=raw["route"],
+            trace_id=raw["trace_id"],
+            at=raw["at"],
+            lang="zh" if raw.get("lang") == "zh" else "en",
+            entities=dict(raw.get("entities", {})),
+            suggestions=tuple(raw.get("suggestions", ())),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Summary:

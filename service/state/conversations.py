@@ -19,7 +19,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from redis.asyncio import Redis
 
@@ -86,7 +85,7 @@ class RedisConversationStore:
         fields = {_text(key): _text(value) for key, value in meta.items()}
         return ConversationContext(
             conversation_id=conversation_id,
-            turns=tuple(_turn_from_json(json.loads(_text(body))) for body in bodies),
+            turns=tuple(Turn.from_json(json.loads(_text(body))) for body in bodies),
             summary=Summary.from_json(json.loads(fields.get("summary", "{}"))),
             turn_count=int(fields.get("turn_count", "0")),
             owner=fields.get("owner") or None,
@@ -208,17 +207,3 @@ class SharedTurnLocks(TurnLocks):
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
-def _turn_from_json(raw: dict[str, Any]) -> Turn:
-    return Turn(
-        question=raw["question"],
-        answer=raw["answer"],
-        citations=tuple(raw["citations"]),
-        route=raw["route"],
-        trace_id=raw["trace_id"],
-        at=raw["at"],
-        lang="zh" if raw.get("lang") == "zh" else "en",
-        entities=dict(raw.get("entities", {})),
-        suggestions=tuple(raw.get("suggestions", ())),
-    )
