@@ -23,7 +23,8 @@ ServiceError
 ├── DataError                layer=data
 │   ├── IndexUnavailable      503 index_unavailable
 │   ├── RetrievalFailed       503 retrieval_failed
-│   └── ConversationsUnavailable 503 conversations_unavailable (the store cannot be read)
+│   ├── ConversationsUnavailable 503 conversations_unavailable (the store cannot be read)
+│   └── FeedbackUnavailable   503 feedback_unavailable (the rating could not be stored)
 └── InternalError            layer=internal, 500 internal_error
 
 Every error carries a safe, human-readable message; exception text from third parties never
@@ -196,6 +197,11 @@ class RetrievalFailed(DataError):
 class ConversationsUnavailable(DataError):
     code = "conversations_unavailable"
     default_message = "Conversation history is unavailable right now. Please try again."
+
+
+class FeedbackUnavailable(DataError):
+    code = "feedback_unavailable"
+    default_message = "Your rating could not be saved right now. Please try again."
 
 
 class InternalError(ServiceError):

@@ -3,7 +3,7 @@
 Each answer and each rating is one JSON string under its trace id (answers expire after
 ``answer_ttl_s``; ratings after ``rating_ttl_s``); a sorted set indexes ratings by time for the
 export, trimmed to ``max_ratings``. Unlike the rest of shared state, feedback is not silently
-dropped when Redis fails: ``add`` raises, and the API answers 503 so the widget can retry.
+dropped when Redis fails: ``add`` raises ``FeedbackUnavailable`` (503) so the widget can retry.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import asdict
 
 from redis.asyncio import Redis
 
+from service.errors import FeedbackUnavailable
 from service.feedback.store import AnsweredTurn, Citation, Feedback, RatedAnswer, Rating
 from service.state.connection import KeySpace
-from service.state.health import StateHealth
+from service.state.health import STATE_ERRORS, StateHealth
 
 
 class RedisFeedbackStore:
@@ -56,6 +57,12 @@ class RedisFeedbackStore:
 
     async def add(self, feedback: Feedback) -> None:
         data = json.dumps(asdict(feedback), ensure_ascii=False)
+        try:
+            await self._add(feedback, data)
+        except STATE_ERRORS as error:
+            raise FeedbackUnavailable() from error
+
+    async def _add(self, feedback: Feedback, data: str) -> None:
         async with self._health.call("feedback"):
             await self._redis.set(
                 self._rating_key(feedback.trace_id), data, px=int(self.rating_ttl_s * 1000)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from evals.redis_server import RedisServer
+from service.errors import FeedbackUnavailable
 from service.feedback.store import AnsweredTurn, Citation, Feedback, RatedAnswer
 from service.state.connection import KeySpace, RedisOptions, connect
 from service.state.feedback import RedisFeedbackStore
@@ -62,3 +64,11 @@ def test_ratings_index_is_bounded(redis_server: RedisServer, keys: KeySpace) -> 
         return [item.feedback.trace_id for item in await bounded.rated()]
 
     assert asyncio.run(main()) == ["t2", "t3", "t4"]
+
+
+def test_a_rating_redis_cannot_take_is_a_503_the_widget_can_retry(keys: KeySpace) -> None:
+    """With Redis unreachable, ``add`` raises FeedbackUnavailable (503, retryable)."""
+    dead = store("redis://127.0.0.1:1/0", keys)
+    with pytest.raises(FeedbackUnavailable) as refused:
+        asyncio.run(dead.add(Feedback("t9", "down", None, None, 1.0)))
+    assert (refused.value.status, refused.value.retryable) == (503, True)
