@@ -301,6 +301,8 @@ def test_redis_manifest_serves_the_configured_state_url(monkeypatch: pytest.Monk
     args = statefulset["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args[args.index("--maxmemory-policy") + 1] == "volatile-lru"
     assert deployment_replicas() >= 2
+    build = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").split("AS runtime", 1)[0]
+    assert "pip install '.[redis]'" in build  # the image can talk to the Redis it is told to
 
 
 def deployment_replicas() -> int:
