@@ -9,23 +9,18 @@ from pathlib import Path
 import openai
 import pytest
 
-from evals.upstream.config import SimulatorConfig
-from evals.upstream.process import SimulatorProcess, start_simulator
-from tests.served import serve_beacon
+from evals.upstream.process import SimulatorProcess
+from tests.served import SLOW_ANSWER, model_beacon_behind_proxy, slow_model
 from tests.web.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-# Forty distinct words and no digits: no checkable claim, so the grounding guard lets every
-# word through as it arrives (numbers the evidence does not hold would be replaced).
-ANSWER = " ".join(f"step{_LETTERS[i % 26]}{_LETTERS[i // 26]}" for i in range(40))  # ~2 s
+ANSWER = SLOW_ANSWER
 
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[SimulatorProcess]:
-    config = SimulatorConfig(ttft_ms=50, tokens_per_second=20, answer=ANSWER)
-    with start_simulator(config=config) as simulator:
+    with slow_model() as simulator:
         yield simulator
 
 
@@ -34,11 +29,8 @@ def proxied_beacon(
     upstream: SimulatorProcess, demo_index_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TcpProxy]:
     work = tmp_path_factory.mktemp("beacon-openai")
-    settings = {"BEACON_PROVIDER": "openai", "BEACON_LLM__BASE_URL": upstream.openai_base_url}
-    with serve_beacon(demo_index_dir, work, **settings) as beacon:
-        proxy = TcpProxy(beacon.port)
+    with model_beacon_behind_proxy(upstream, demo_index_dir, work) as proxy:
         yield proxy
-        proxy.close()
 
 
 def test_dropped_sdk_stream_completes_without_a_second_upstream_call(

@@ -9,16 +9,12 @@ import pytest
 from selenium import webdriver
 
 from evals.drills.service_process import BeaconProcess
-from evals.upstream.config import SimulatorConfig
-from evals.upstream.process import SimulatorProcess, start_simulator
-from tests.served import serve_beacon
+from evals.upstream.process import SimulatorProcess
+from tests.served import SLOW_ANSWER, model_beacon_behind_proxy, serve_beacon, slow_model
 from tests.web.browser import ChatPage, start_chromium
 from tests.web.tcp_proxy import TcpProxy
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-# Forty distinct words and no digits: no checkable claim, so the grounding guard lets every
-# word through as it arrives (numbers the evidence does not hold would be replaced).
-ANSWER = " ".join(f"step{_LETTERS[i % 26]}{_LETTERS[i // 26]}" for i in range(40))  # ~2 s
+ANSWER = SLOW_ANSWER
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +44,7 @@ def chat(chromium: webdriver.Chrome, served_beacon: BeaconProcess) -> ChatPage:
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[SimulatorProcess]:
     """The upstream simulator as the model, slow enough to watch the answer arrive."""
-    config = SimulatorConfig(ttft_ms=50, tokens_per_second=20, answer=ANSWER)
-    with start_simulator(config=config) as simulator:
+    with slow_model() as simulator:
         yield simulator
 
 
@@ -59,11 +54,8 @@ def proxy(
 ) -> Iterator[TcpProxy]:
     """Beacon answering with the simulator's model, reached through a proxy we can cut."""
     work = tmp_path_factory.mktemp("beacon-model")
-    settings = {"BEACON_PROVIDER": "openai", "BEACON_LLM__BASE_URL": upstream.openai_base_url}
-    with serve_beacon(demo_index_dir, work, **settings) as beacon:
-        tcp = TcpProxy(beacon.port)
-        yield tcp
-        tcp.close()
+    with model_beacon_behind_proxy(upstream, demo_index_dir, work) as proxy:
+        yield proxy
 
 
 @pytest.fixture
