@@ -43,9 +43,10 @@ SETTLE_TIMEOUT_S = 15.0
 POLL_S = 0.01
 
 
-def drill_settings(*, simulator_url: str, index_dir: Path) -> dict[str, str]:
+def drill_settings(*, simulator_url: str, index_dir: Path, state_dir: Path) -> dict[str, str]:
     """The service under drill: the simulator as its model, short deadlines (faults are
-    honoured because ``start_beacon`` serves through ``evals.harness.serve --faults``)."""
+    honoured because ``start_beacon`` serves through ``evals.harness.serve --faults``), its
+    conversations and feedback in ``state_dir`` (its own, not the checkout's ``var/``)."""
     tier = {"FIRST_TOKEN_S": "0.5", "CHUNK_S": "0.5", "TOTAL_S": "2"}
     return {
         "BEACON_PROVIDER": "openai",
@@ -56,6 +57,8 @@ def drill_settings(*, simulator_url: str, index_dir: Path) -> dict[str, str]:
         "BEACON_TOOLS__TIMEOUT_S": "0.2",
         "BEACON_OBSERVABILITY__LOG_FORMAT": "json",
         "BEACON_OBSERVABILITY__LOG_LEVEL": "info",
+        "BEACON_CONVERSATIONS__PATH": str(state_dir / "conversations.sqlite"),
+        "BEACON_FEEDBACK__DB_PATH": str(state_dir / "feedback.sqlite"),
         **{f"BEACON_RESILIENCE__{t}__{k}": v for t in ("EASY", "HARD") for k, v in tier.items()},
     }
 
@@ -135,7 +138,9 @@ def judge(run: DrillRun, reconciliation: Reconciliation) -> list[str]:
 def observe(drill: Drill, *, work_dir: Path, index_dir: Path, ports: PortBook) -> DrillRun:
     simulator_port, port = ports.take(), ports.take()
     settings = drill_settings(
-        simulator_url=f"http://127.0.0.1:{simulator_port}", index_dir=index_dir
+        simulator_url=f"http://127.0.0.1:{simulator_port}",
+        index_dir=index_dir,
+        state_dir=work_dir / drill.name,
     )
     log_path = work_dir / f"{drill.name}.log"
     # The service imports for a few seconds: the simulator starts meanwhile.
