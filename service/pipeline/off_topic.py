@@ -1,6 +1,7 @@
 """Requests no store FAQ answers, recognised by their form: "write me a poem", "what's 17 times
-23", "写一首诗", "17乘以23等于几". A customer-service answer to them is always wrong, however close
-a FAQ entry's words happen to be ("write" is also how reviews are written).
+23", "fix my Python code", "写一首诗", "17乘以23等于几", "帮我调试代码". A customer-service answer
+to them is always wrong, however close a FAQ entry's words happen to be ("write" is also how
+reviews are written, "code" is also a promo code).
 
 Token sets and substring checks over a size-capped question: linear time, no patterns.
 """
@@ -33,17 +34,37 @@ _CREATIVE_ZH = (
     "讲一个笑话",
     "生日祝福",
 )  # fmt: skip  (not "写一段": a review is written that way too)
+# Programming help is named by a language or a debugging word, never by "code" or "error" alone
+# (a promo code that errors is the store's business).
+_PROGRAMMING_EN = frozenset(
+    {"python", "javascript", "typescript", "java", "golang", "rust", "php", "sql",
+     "html", "css", "regex", "traceback", "stacktrace", "debug", "debugging", "compile",
+     "compiler", "segfault", "keyerror", "typeerror", "valueerror", "nullpointerexception"}
+)  # fmt: skip
+_PROGRAMMING_ZH = (
+    "编程",
+    "写代码",
+    "写个程序",
+    "写一个程序",
+    "代码报错",
+    "程序报错",
+    "调试代码",
+    "改代码",
+    "改bug",
+)
 _ARITHMETIC_ZH = ("乘以", "除以", "加上", "减去", "等于多少")
 _ARITHMETIC_QUESTION_ZH = "等于几"  # "一加一等于几": numerals may be written in characters
 
 
 def is_off_topic_request(question: str) -> bool:
-    """True for a creative-writing or arithmetic request, in English or Chinese."""
+    """True for a creative-writing, arithmetic or programming request, in English or Chinese."""
     text = normalize_text(question[:MAX_SCAN_CHARS])
     tokens = tokenize(text)
     if _CREATIVE_VERBS_EN.intersection(tokens) and _CREATIVE_WORKS_EN.intersection(tokens):
         return True
     if any(phrase in text for phrase in _CREATIVE_ZH):
+        return True
+    if _PROGRAMMING_EN.intersection(tokens) or any(phrase in text for phrase in _PROGRAMMING_ZH):
         return True
     return _is_arithmetic(text, tokens)
 

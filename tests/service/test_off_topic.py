@@ -1,4 +1,5 @@
-"""Creative-writing and arithmetic requests are recognised by their form, in both languages."""
+"""Creative-writing, arithmetic and programming requests are recognised by their form, in both
+languages."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ from service.pipeline.route import Route, RouteThresholds, choose_route, extract
         "给我讲个笑话",
         "17乘以23等于几",
         "一加一等于几",
+        "my javascript function returns undefined, why?",
+        "how do I debug a segfault",
+        "帮我调试代码",
+        "我的 Python 程序报错了",
     ],
 )
 def test_off_topic_requests_are_recognised(question: str) -> None:
@@ -42,6 +47,9 @@ def test_off_topic_requests_are_recognised(question: str) -> None:
         "Can I exchange jeans 32 x 34 for 34 x 34?",
         "The invoice says 2 items, I got 3",
         "怎么申请退款？",
+        "my promo code gives an error",
+        "优惠码报错怎么办",
+        "the verification code never arrives",
     ],
 )
 def test_store_questions_are_not_flagged(question: str) -> None:
