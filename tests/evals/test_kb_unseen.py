@@ -1,0 +1,70 @@
+"""The demo KB's paraphrases train the matcher; the eval suites must stay unseen by it.
+
+A question copied from a suite (or from Bitext) into the KB would pass its case by memory, not
+by retrieval. Texts are compared on their letters, digits and Han characters only, so a copy with
+other punctuation, spacing or case is still caught.
+
+``multi_turn`` and ``known_errors`` ask the KB's own questions on purpose (they measure
+follow-ups and faithfulness, not retrieval), so they are not checked here.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+
+import pytest
+
+from evals.harness.cases import read_cases
+from evals.harness.datasets import BITEXT_CSV
+from evals.harness.suites import SUITES_DIR
+from rag.knowledge import load_knowledge_base
+from rag.language import normalize_text
+from service.settings import DEFAULT_KB_DIR
+
+
+def matching_key(text: str) -> str:
+    return "".join(
+        char for char in normalize_text(text) if unicodedata.category(char)[0] in ("L", "N")
+    )
+
+
+def kb_texts() -> dict[str, str]:
+    """Every question and paraphrase of the demo KB, by matching key, with its entry id."""
+    texts: dict[str, str] = {}
+    for entry in load_knowledge_base(DEFAULT_KB_DIR):
+        for lang, question in entry.question.items():
+            texts[matching_key(question)] = entry.id
+            for paraphrase in entry.paraphrases.get(lang, []):
+                texts[matching_key(paraphrase)] = entry.id
+    return texts
+
+
+RETRIEVAL_SUITES = ("regression.yaml", "smoke.yaml", "kb_heldout.yaml", "dev_out_of_scope.yaml")
+
+
+@pytest.mark.parametrize("suite", RETRIEVAL_SUITES)
+def test_no_suite_question_is_in_the_kb(suite: str) -> None:
+    known = kb_texts()
+    copied = [
+        (case.id, known[key])
+        for case in read_cases(SUITES_DIR / suite)
+        if (key := matching_key(case.question)) in known
+    ]
+    assert copied == []
+
+
+def test_no_bitext_request_is_in_the_kb() -> None:
+    """Two-word keyword requests ("track order") are what anyone writes; longer ones are not."""
+    known = kb_texts()
+    with BITEXT_CSV.open(encoding="utf-8", newline="") as fh:
+        requests = [row["instruction"] for row in csv.DictReader(fh)]
+    assert len(requests) == 4514
+    copied = [text for text in requests if matching_key(text) in known]
+    assert [text for text in copied if len(text.split()) > 2] == []
+
+
+def test_the_key_ignores_case_spacing_and_punctuation() -> None:
+    assert matching_key("Where's my  PARCEL?") == matching_key("wheres my parcel")
+    assert matching_key("退货要多久？") == matching_key("退货要多久")
+    assert matching_key("refund policy") != matching_key("refund policy please")
