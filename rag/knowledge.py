@@ -24,6 +24,10 @@ _FIELDS = frozenset(
 )
 
 
+TOOL_ID_SEPARATOR = ":"
+"""Tool results are cited as ``tool:key`` (``order:BC-…``); FAQ entry ids never hold it."""
+
+
 class KnowledgeBaseError(ValueError):
     """A knowledge-base file or entry is malformed; the message names the file and entry."""
 
@@ -204,6 +208,8 @@ def _lang_map(value: object, key: str, kind: type) -> dict[Lang, Any]:
 def _check_entry(entry: FaqEntry) -> None:
     if not entry.id.strip():
         raise KnowledgeBaseError("'id' must be a non-empty string")
+    if TOOL_ID_SEPARATOR in entry.id:
+        raise KnowledgeBaseError(f"'id' must not contain {TOOL_ID_SEPARATOR!r} (tool results' ids)")
     for key, mapping in (("question", entry.question), ("answer", entry.answer)):
         for lang in LANGS:
             if not str(mapping.get(lang, "")).strip():

@@ -16,6 +16,7 @@ import httpx
 import orjson
 
 from evals.harness.cases import Case
+from rag.knowledge import TOOL_ID_SEPARATOR
 
 Ranked = tuple[tuple[str, float], ...]
 
@@ -62,9 +63,16 @@ class Observation:
 
     def top_ids(self, k: int) -> list[str]:
         """The ids of the best ``k`` retrieved entries (citations when the target sends no
-        ranked list)."""
-        ranked = self.retrieved or self.citations
-        return [entry for entry, _ in ranked[:k]]
+        ranked list). A cited tool result (``order:…``) comes first: the answer rests on it,
+        and retrieval, which ranks FAQ entries only, never lists it."""
+        ranked = [entry for entry, _ in self.retrieved or self.citations]
+        tools = [entry for entry in self.tool_citations if entry not in ranked]
+        return [*tools, *ranked][:k]
+
+    @property
+    def tool_citations(self) -> list[str]:
+        """The cited tool results, by their ``tool:key`` ids."""
+        return [entry for entry, _ in self.citations if TOOL_ID_SEPARATOR in entry]
 
     @property
     def top_score(self) -> float | None:

@@ -4,7 +4,8 @@
 - ``top1``: the best retrieved entry is one of the expected entries;
 - ``refusal``: refused when a refusal is expected, answered when an entry is expected;
 - ``route``: the route is the expected one (only when the case names one);
-- ``citations``: every cited entry was among the retrieved candidates;
+- ``citations``: every cited FAQ entry was among the retrieved candidates (a tool result is not
+  a retrieval candidate);
 - ``must_include`` / ``must_not_include``: phrases in the answer, case-insensitive.
 """
 
@@ -32,7 +33,8 @@ def grade(case: Case, seen: Observation) -> Checks:
         checks["route"] = seen.route == case.expect_route
     if seen.retrieved:
         retrieved = {entry for entry, _ in seen.retrieved}
-        checks["citations"] = all(entry in retrieved for entry, _ in seen.citations)
+        cited = [entry for entry, _ in seen.citations if entry not in seen.tool_citations]
+        checks["citations"] = all(entry in retrieved for entry in cited)
     answer = seen.answer.casefold()
     if case.must_include:
         checks["must_include"] = all(p.casefold() in answer for p in case.must_include)

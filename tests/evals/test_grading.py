@@ -130,3 +130,17 @@ def test_outcome_shares_separate_right_wrong_clarified_and_refused() -> None:
     assert figures["refused_rate"] == 0.2
     assert figures["clarification_precision"] == 0.5
     assert figures["answer_precision"] == 0.5  # clarified attempts are not answers
+
+
+def test_a_cited_order_is_the_answer_s_top_entry_and_not_an_invented_citation() -> None:
+    """A tool turn cites the order it looked up; retrieval ranks FAQ entries only. The order is
+    top-1, the citation check passes, and the wrong order fails top-1."""
+    case = Case(id="o", question="where is BC-123456?", expect_faq=("order:BC-123456",))
+    cited = (("order:BC-123456", 1.0), ("order-track", 0.6))
+
+    right = result(case, observe(route="tool", top="order-track", citations=cited)).checks[0]
+    assert right["top1"] and right["citations"]
+
+    other = (("order:BC-654321", 1.0),)
+    wrong = result(case, observe(route="tool", top="order-track", citations=other)).checks[0]
+    assert not wrong["top1"] and wrong["citations"]

@@ -81,6 +81,15 @@ def test_invalid_entry_raises_error_naming_file_and_entry(
     assert message in str(caught.value)
 
 
+def test_an_id_in_the_tool_results_namespace_is_rejected(
+    tmp_path: Path, entry_factory: Callable[..., dict[str, Any]]
+) -> None:
+    """``order:…`` names a tool result; an FAQ entry may not take such an id."""
+    write_kb(tmp_path, [entry_factory(id="order:refunds")], name="refunds.yaml")
+    with pytest.raises(KnowledgeBaseError, match="'id' must not contain ':'"):
+        load_knowledge_base(tmp_path)
+
+
 def test_duplicate_ids_across_files_are_rejected(tmp_path: Path) -> None:
     """The same id in two files raises an error naming both files."""
     write_kb(tmp_path, SMALL_KB[:1], name="a.yaml")
