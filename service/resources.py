@@ -155,6 +155,7 @@ def build_services(
     for model in (settings.llm.easy_model, settings.llm.hard_model):
         metrics.add_model(model)
     options = settings.resilience
+    accountant = Accountant(metrics=metrics, pricing=load_pricing())
     conversations = build_conversation_memory(
         settings.conversations,
         kb=retriever.kb,
@@ -162,6 +163,7 @@ def build_services(
         policy=policy,
         model=None if provider is faq else (provider, settings.llm.easy_model),
         shared=None if shared is None else (shared.conversations, shared.turn_locks),
+        on_usage=accountant.background_call,
     )
     return Services(
         config=pipeline_config(settings, canaries=canaries),
@@ -181,7 +183,7 @@ def build_services(
         planner=plan,
         metrics=metrics,
         tracer=tracer_provider.get_tracer("beacon"),
-        accountant=Accountant(metrics=metrics, pricing=load_pricing()),
+        accountant=accountant,
     )
 
 

@@ -20,7 +20,7 @@ from service.conversations.store import (
 from service.conversations.summariser import SummaryRefresher
 from service.conversations.turn_lock import TurnLocks
 from service.pipeline.redact import RedactionPolicy
-from service.providers.base import ChatProvider
+from service.providers.base import ChatProvider, Usage
 from service.settings import ConversationSettings
 
 log = structlog.get_logger("beacon.conversations")
@@ -45,10 +45,12 @@ def build_conversation_memory(
     model: tuple[ChatProvider, str] | None = None,
     on_forget: Callable[[str], None] | None = None,
     shared: tuple[ConversationStore, TurnLocks] | None = None,
+    on_usage: Callable[[str, Usage], None] | None = None,
 ) -> ConversationMemory:
     """``model``: the cheap model (provider, name) when one is configured; None on the
     embedded default, which resolves follow-ups by rules and keeps an extractive summary.
-    ``shared``: a store and turn locks all replicas share (Redis); None: SQLite, in process."""
+    ``shared``: a store and turn locks all replicas share (Redis); None: SQLite, in process.
+    ``on_usage``: told the usage of each background model call (summaries), for accounting."""
     store: ConversationStore
     locks = TurnLocks(wait_s=settings.turn_wait_s)
     if shared is not None:
@@ -77,6 +79,7 @@ def build_conversation_memory(
             policy=policy,
             after_messages=settings.summary_after_messages,
             budget_tokens=settings.history_tokens,
+            on_usage=on_usage,
         )
     return ConversationMemory(
         store=store,

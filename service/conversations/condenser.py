@@ -58,6 +58,7 @@ class ModelCondenser:
             max_tokens=MAX_CONDENSED_TOKENS,
         )
         try:
+            usage.model = self.model  # billed even when the deadline cuts the call short
             async with asyncio.timeout(self.timeout_s):
                 parts = [chunk async for chunk in self.provider.stream(request, usage)]
         except (TimeoutError, ServiceError) as exc:

@@ -5,6 +5,7 @@ redacted with the one policy before it is stored; failures leave the extractive 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 
 import structlog
@@ -34,7 +35,9 @@ class SummaryRefresher:
         after_messages: int = 6,
         timeout_s: float = 20.0,
         budget_tokens: int = 1500,
+        on_usage: Callable[[str, Usage], None] | None = None,
     ) -> None:
+        """``on_usage``: told each call's usage, so its tokens and cost are accounted."""
         self.store = store
         self.provider = provider
         self.model = model
@@ -43,6 +46,7 @@ class SummaryRefresher:
         self.after_messages = after_messages
         self.timeout_s = timeout_s
         self.budget_tokens = budget_tokens
+        self.on_usage = on_usage
         self._tasks: set[asyncio.Task[None]] = set()
 
     def due(self, turn_count: int) -> bool:
@@ -76,8 +80,13 @@ class SummaryRefresher:
             evidence=(),
             max_tokens=MAX_SUMMARY_TOKENS,
         )
-        async with asyncio.timeout(self.timeout_s):
-            parts = [chunk async for chunk in self.provider.stream(request, Usage())]
+        usage = Usage(model=self.model)  # billed even when the deadline cuts the call short
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                parts = [chunk async for chunk in self.provider.stream(request, usage)]
+        finally:
+            if self.on_usage is not None:
+                self.on_usage("summary", usage)
         text = str(redact_value(" ".join("".join(parts).split())[:MAX_SUMMARY_CHARS], self.policy))
         if text:
             await self.store.set_summary(

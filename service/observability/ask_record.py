@@ -14,8 +14,20 @@ import structlog
 
 from service.observability.cost import Pricing
 from service.observability.metrics import Metrics
+from service.providers.base import Usage
 
 log = structlog.get_logger("beacon.ask")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCall:
+    """A model call the request made besides its answer (a follow-up condensed), and its cost."""
+
+    purpose: str
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +57,8 @@ class AskOutcome:
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
+    """The answer's cost; the log line's ``cost_usd`` adds the side calls' (``total_cost_usd``)."""
+    side_calls: tuple[ModelCall, ...] = ()
     error_layer: str | None = None
     error_code: str | None = None
     redactions: tuple[tuple[str, int], ...] = ()
@@ -56,6 +70,11 @@ class AskOutcome:
     """(kind, text) of each claim the evidence did not support; the text is redacted."""
     question: str | None = None
     answer: str | None = None
+
+    @property
+    def total_cost_usd(self) -> float:
+        """What the request cost: its answer and every side call."""
+        return round(self.cost_usd + sum(call.cost_usd for call in self.side_calls), 8)
 
     def log_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -80,13 +99,24 @@ class AskOutcome:
             "latency_ms": self.latency_ms,
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
-            "cost_usd": self.cost_usd,
+            "cost_usd": self.total_cost_usd,
             "outcome": self.outcome,
             "error_layer": self.error_layer,
             "error_code": self.error_code,
             "redactions": dict(self.redactions),
             "fallbacks": [f"{source}->{target}" for source, target in self.fallbacks],
         }
+        if self.side_calls:
+            fields["side_calls"] = [
+                {
+                    "purpose": call.purpose,
+                    "model": call.model,
+                    "tokens_in": call.tokens_in,
+                    "tokens_out": call.tokens_out,
+                    "cost_usd": call.cost_usd,
+                }
+                for call in self.side_calls
+            ]
         if self.grounded is not None:
             fields["grounded"] = self.grounded
             fields["unsupported_claims"] = [
@@ -112,6 +142,30 @@ class Accountant:
         cost = self.pricing.cost_usd(model, tokens_in=tokens_in, tokens_out=tokens_out)
         return round(cost, 8)
 
+    def side_call(self, purpose: str, usage: Usage) -> ModelCall:
+        """The cost record of a side call its provider filled ``usage`` in for."""
+        tokens_in, tokens_out = usage.tokens_in, usage.tokens_out
+        cost = self.cost_of(usage.model, tokens_in=tokens_in, tokens_out=tokens_out)
+        return ModelCall(purpose, usage.model, tokens_in, tokens_out, cost)
+
+    def background_call(self, purpose: str, usage: Usage) -> None:
+        """Price, count and log a model call no request owns (a summary refreshed later)."""
+        call = self.side_call(purpose, usage)
+        self._count(call)
+        log.info(
+            "model_call_completed",
+            purpose=call.purpose,
+            model=call.model,
+            tokens_in=call.tokens_in,
+            tokens_out=call.tokens_out,
+            cost_usd=call.cost_usd,
+        )
+
+    def _count(self, call: ModelCall) -> None:
+        self.metrics.tokens.labels(call.model, "input").inc(call.tokens_in)
+        self.metrics.tokens.labels(call.model, "output").inc(call.tokens_out)
+        self.metrics.cost.labels(call.model).inc(call.cost_usd)
+
     def finish(self, outcome: AskOutcome) -> None:
         self._observe(outcome)
         log.info("ask_completed", **outcome.log_fields())
@@ -129,6 +183,8 @@ class Accountant:
             m.tokens.labels(outcome.model, "input").inc(outcome.tokens_in)
             m.tokens.labels(outcome.model, "output").inc(outcome.tokens_out)
             m.cost.labels(outcome.model).inc(outcome.cost_usd)
+        for call in outcome.side_calls:
+            self._count(call)
         if outcome.error_code is not None and outcome.error_layer is not None:
             m.errors.labels(outcome.error_layer, outcome.error_code).inc()
         if outcome.outcome == "refused":

@@ -111,6 +111,7 @@ class AccountedAsk:
             error_layer=cause.layer if cause is not None else None,
             error_code=cause.code if cause is not None else None,
             question=_redacted(ask.question, context) if log_text else None,
+            side_calls=context.priced_side_calls(),
         )
         return dataclasses.replace(outcome_base, **fields)
 

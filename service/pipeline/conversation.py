@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from rag.language import Lang, detect_language
 from service.errors import ConversationsUnavailable
-from service.providers.base import Usage
 from service.resilience.degrade import Fallback
 
 if TYPE_CHECKING:
@@ -62,7 +61,8 @@ async def load_conversation(ask: AskRequest, context: AskContext) -> Conversatio
     memory = context.services.conversations
     lang = _language(ask.question, ask.locale)
     loaded = await memory.load(ask.conversation_id, owner=context.caller.identity)
-    resolved = await memory.contextualise(ask.question, loaded.context, lang=lang, usage=Usage())
+    usage = context.side_call("condense")  # filled in only when a model condenses the question
+    resolved = await memory.contextualise(ask.question, loaded.context, lang=lang, usage=usage)
     number = loaded.context.next_turn if loaded.context is not None else 1
     fallback = None
     if loaded.degraded:

@@ -179,6 +179,10 @@ class StreamRun:
         accountant = self.context.services.accountant
         return accountant.cost_of(model, tokens_in=tokens_in, tokens_out=tokens_out)
 
+    def _side_cost(self) -> float:
+        """What the plan's side calls (a follow-up condensed) cost, for ``done``'s total."""
+        return sum(call.cost_usd for call in self.context.priced_side_calls())
+
     def _done(self, finish_reason: str) -> DoneEvent:
         model, tokens_in, tokens_out = self._usage()
         fallbacks = self.fallbacks()
@@ -190,7 +194,7 @@ class StreamRun:
             finish_reason=finish_reason,
             input_tokens=tokens_in,
             output_tokens=tokens_out,
-            cost_usd=self._cost(model, tokens_in, tokens_out),
+            cost_usd=self._cost(model, tokens_in, tokens_out) + self._side_cost(),
             ttft_ms=ttft_ms,
             latency_ms=self.context.elapsed_ms(),
             cache_hit=self.plan.cache_hit,
