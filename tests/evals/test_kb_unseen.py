@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from collections import Counter
 
 import pytest
 
@@ -29,15 +30,25 @@ def matching_key(text: str) -> str:
     )
 
 
+def kb_rows() -> list[tuple[str, str]]:
+    """(entry id, text) for every question and paraphrase of the demo KB."""
+    return [
+        (entry.id, text)
+        for entry in load_knowledge_base(DEFAULT_KB_DIR)
+        for lang, question in entry.question.items()
+        for text in (question, *entry.paraphrases.get(lang, []))
+    ]
+
+
 def kb_texts() -> dict[str, str]:
     """Every question and paraphrase of the demo KB, by matching key, with its entry id."""
-    texts: dict[str, str] = {}
-    for entry in load_knowledge_base(DEFAULT_KB_DIR):
-        for lang, question in entry.question.items():
-            texts[matching_key(question)] = entry.id
-            for paraphrase in entry.paraphrases.get(lang, []):
-                texts[matching_key(paraphrase)] = entry.id
-    return texts
+    return {matching_key(text): entry for entry, text in kb_rows()}
+
+
+def test_each_kb_text_is_written_once() -> None:
+    """A repeated paraphrase weighs twice in training; one in two entries teaches a confusion."""
+    keys = Counter(matching_key(text) for _, text in kb_rows())
+    assert [key for key, count in keys.items() if count > 1] == []
 
 
 RETRIEVAL_SUITES = ("regression.yaml", "smoke.yaml", "kb_heldout.yaml", "dev_out_of_scope.yaml")
