@@ -30,6 +30,10 @@ PRECISION = 0.95
 MARGIN = 0.15
 
 
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
 def best_two(retriever: FaqRetriever, suite: str) -> list[tuple[float, float, bool]]:
     """(top score, margin, top entry expected) per case of a dev suite."""
     rows = []
@@ -46,18 +50,18 @@ def main() -> int:
     dev = best_two(retriever, "kb_heldout.yaml")
     off_topic = best_two(retriever, "dev_out_of_scope.yaml")
     highest_off_topic = max(top for top, _, _ in off_topic)
-    print(f"dev: {len(dev)} paraphrases, {len(off_topic)} out-of-scope questions")
-    print(f"highest out-of-scope score: {highest_off_topic:.3f}")
-    print("score  confident  precision  out-of-scope confident")
+    say(f"dev: {len(dev)} paraphrases, {len(off_topic)} out-of-scope questions")
+    say(f"highest out-of-scope score: {highest_off_topic:.3f}")
+    say("score  confident  precision  out-of-scope confident")
     for score in CANDIDATES:
         confident = [ok for top, margin, ok in dev if top >= score and margin >= MARGIN]
         answered = sum(1 for top, margin, _ in off_topic if top >= score and margin >= MARGIN)
         precision = sum(confident) / len(confident) if confident else 1.0
-        print(f"{score:5.2f}  {len(confident):4d}/{len(dev)}  {precision:9.1%}  {answered:6d}")
+        say(f"{score:5.2f}  {len(confident):4d}/{len(dev)}  {precision:9.1%}  {answered:6d}")
     chosen = next(score for score in CANDIDATES if score > highest_off_topic)
     confident = [ok for top, margin, ok in dev if top >= chosen and margin >= MARGIN]
     precision = sum(confident) / len(confident) if confident else 1.0
-    print(f"faq_min_score={chosen:.2f} faq_min_margin={MARGIN:.2f} (precision {precision:.1%})")
+    say(f"faq_min_score={chosen:.2f} faq_min_margin={MARGIN:.2f} (precision {precision:.1%})")
     return 0 if precision >= PRECISION else 1
 
 
