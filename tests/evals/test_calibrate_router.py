@@ -1,0 +1,27 @@
+"""The router's shipped thresholds are the ones its dev-data calibration picks on the shipped KB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evals.calibrate_router import PRECISION, calibrate
+from rag.knowledge import load_knowledge_base
+from service.pipeline.route import RouteThresholds
+from service.resources import build_retriever
+from service.settings import DEFAULT_KB_DIR, RouterSettings, Settings
+
+
+def test_shipped_thresholds_are_the_dev_calibration(demo_index_dir: Path) -> None:
+    """A KB change that moves the calibration fails here until the defaults are rerun."""
+    settings = Settings.model_validate({"retrieval": {"index_dir": demo_index_dir}})
+    found = calibrate(build_retriever(settings, load_knowledge_base(DEFAULT_KB_DIR)))
+    shipped = RouterSettings()
+    assert (found.faq_min_score, found.faq_min_margin) == (
+        shipped.faq_min_score,
+        shipped.faq_min_margin,
+    )
+    assert (RouteThresholds().faq_min_score, RouteThresholds().faq_min_margin) == (
+        shipped.faq_min_score,
+        shipped.faq_min_margin,
+    )
+    assert found.precision >= PRECISION
