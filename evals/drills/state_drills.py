@@ -21,8 +21,9 @@ import orjson
 
 from evals.drills import checks as c
 from evals.drills.client import AskSpec
-from evals.drills.drill import Check, Drill, DrillRun
+from evals.drills.drill import Check, Drill
 from evals.drills.redis_stage import Phase, ProxiedRedis, redis_stage
+from evals.drills.state_checks import admitted, degraded_share, phase_state_errors, state_up
 from evals.upstream.config import SimulatorConfig
 from service.admission import hash_api_key
 
@@ -122,7 +123,8 @@ def redis_slow(below_s: float = 0.025, beyond_s: float = 0.3) -> Drill:
             phase_state_errors("slow", equals=0),
             *degraded_checks("too_slow"),
             *limit_checks(),
-            # A call that timed out may still have reached Redis: the slow turn is stored.
+            # The warm and slow turns are stored; a too-slow append that timed out on the client
+            # may still have reached Redis (turn 4 then).
             *recovered_checks(turn=c.at_least(3)),
             state_up("too slow", 0),
             state_up("recovered", 1),
@@ -224,57 +226,6 @@ def limit_checks() -> list[Check]:
 
 def state_error_checks(*features: str) -> list[Check]:
     return [c.metric("beacon_state_errors_total", at_least=1, feature=name) for name in features]
-
-
-def state_up(label: str, equals: float) -> Check:
-    """``beacon_state_up`` read ``equals`` at ``label`` (the stage waited for it)."""
-
-    def check(run: DrillRun) -> list[str]:
-        reading = run.observed.get("state_up", {}).get(label)
-        if reading is None:
-            return [f"beacon_state_up was not read at {label!r}"]
-        if reading["value"] != equals:
-            return [f"beacon_state_up = {reading['value']:g} at {label!r}, expected {equals:g}"]
-        return []
-
-    return check
-
-
-def phase_state_errors(name: str, *, equals: float) -> Check:
-    """Redis errors counted while phase ``name`` was sent."""
-
-    def check(run: DrillRun) -> list[str]:
-        phase = run.observed.get("phases", {}).get(name)
-        if phase is None:
-            return [f"phase {name} was not sent"]
-        if phase["state_errors"] != equals:
-            return [f"{phase['state_errors']:g} Redis errors during {name}, expected {equals:g}"]
-        return []
-
-    return check
-
-
-def admitted(kind: str, *, count: int) -> Check:
-    """Exactly ``count`` requests of ``kind`` were let in (and answered)."""
-
-    def check(run: DrillRun) -> list[str]:
-        let_in = [r for r in run.accepted if r.spec.kind == kind]
-        return [] if len(let_in) == count else [f"{len(let_in)} {kind} admitted, expected {count}"]
-
-    return check
-
-
-def degraded_share(kind: str) -> Check:
-    """Among the turns of ``kind``, some were answered statelessly and some with history."""
-
-    def check(run: DrillRun) -> list[str]:
-        turns = [r for r in run.accepted if r.spec.kind == kind]
-        degraded = sum(1 for r in turns if (r.terminal or ("", {}))[1].get("degraded"))
-        if not 0 < degraded < len(turns):
-            return [f"{degraded} of {len(turns)} {kind} turns degraded, expected some, not all"]
-        return []
-
-    return check
 
 
 def _turns_and_cache(name: str, question: str, *, keys: bool = True) -> Phase:
