@@ -19,6 +19,7 @@ SCENARIO_NAMES = (
     "grounding",
     "clients",
     "state",
+    "replicas",
 )
 
 

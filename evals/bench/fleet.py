@@ -20,6 +20,7 @@ from typing import IO, Any
 
 import orjson
 
+from evals.redis_server import RedisServer, start_redis_server
 from evals.upstream.config import SimulatorConfig
 from evals.upstream.process import (
     child_environment,
@@ -147,6 +148,7 @@ class Fleet:
         self._stack = ExitStack()
         self._beacons: dict[bytes, ServiceProcess] = {}
         self._simulators: dict[SimulatorConfig, ServiceProcess] = {}
+        self._redis: RedisServer | None = None
 
     def __enter__(self) -> Fleet:
         return self
@@ -160,19 +162,36 @@ class Fleet:
     def beacons(self, configs: list[Mapping[str, Any]]) -> list[ServiceProcess]:
         """Beacons for ``configs``, the missing ones started side by side (startup is the slow
         part of a short run), then pinned with all their threads to the server core."""
-        keys = [orjson.dumps(settings, option=orjson.OPT_SORT_KEYS) for settings in configs]
+        return self._started([(settings, 0, SERVER_CORE) for settings in configs])
+
+    def replicas(self, settings: Mapping[str, Any], count: int) -> list[ServiceProcess]:
+        """``count`` Beacons with the same ``settings`` (the first is ``beacon(settings)``),
+        each pinned to its core in ``replica_cores(count)``."""
+        cores = replica_cores(count)
+        return self._started([(settings, n, cores[n]) for n in range(count)])
+
+    def _started(self, wanted: list[tuple[Mapping[str, Any], int, int]]) -> list[ServiceProcess]:
+        keys = [_key(settings, replica) for settings, replica, _ in wanted]
         starting = []
-        for key, settings in zip(keys, configs, strict=True):
+        for key, (settings, _, core) in zip(keys, wanted, strict=True):
             if key not in self._beacons:
                 command = [sys.executable, "-m", "service.cli", "serve"]
                 env = beacon_environment(settings, self.index_dir)
-                started = self._stack.enter_context(launched(command, env=env, core=None))
-                self._beacons[key] = started[0]
-                starting.append(started)
-        for service, output in starting:
+                service, output = self._stack.enter_context(launched(command, env=env, core=None))
+                self._beacons[key] = service
+                starting.append((service, output, core))
+        for service, output, core in starting:
             wait_until_healthy(service, output, path="/readyz", timeout_s=STARTUP_TIMEOUT_S)
-            pin_threads(service.pid, SERVER_CORE)
+            pin_threads(service.pid, core)
         return [self._beacons[key] for key in keys]
+
+    def redis(self) -> RedisServer:
+        """One throwaway ``redis-server`` for the run, on the client core (beside the load
+        generator, so that Beacon's core serves only Beacon)."""
+        if self._redis is None:
+            self._redis = self._stack.enter_context(start_redis_server())
+            pin_threads(self._redis.process.pid, CLIENT_CORE)
+        return self._redis
 
     def simulator(self, config: SimulatorConfig) -> ServiceProcess:
         if config not in self._simulators:
@@ -181,6 +200,21 @@ class Fleet:
                 run_service(command, env={}, core=CLIENT_CORE, health_path="/healthz")
             )
         return self._simulators[config]
+
+
+def replica_cores(count: int) -> list[int]:
+    """Cores for ``count`` replicas: the server core first, then every core the load generator
+    does not use, in turn (on a 2-core machine every replica shares core 0)."""
+    cores = [SERVER_CORE, *(n for n in range(os.cpu_count() or 1) if n not in _RESERVED)]
+    return [cores[n % len(cores)] for n in range(count)]
+
+
+_RESERVED = (SERVER_CORE, CLIENT_CORE)
+
+
+def _key(settings: Mapping[str, Any], replica: int) -> bytes:
+    key = orjson.dumps(settings, option=orjson.OPT_SORT_KEYS)
+    return key if replica == 0 else key + f"#{replica}".encode()
 
 
 def run_loadgen(job: Mapping[str, Any], *, timeout_s: float = 600.0) -> dict[str, Any]:

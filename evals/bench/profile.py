@@ -18,6 +18,7 @@ class Profile:
     saturate_s: float
     saturate_connections: int
     observability_rounds: int
+    replica_rounds: int  # interleaved rounds of the replicas scenario (each case keeps its best)
     retrieval_rows: tuple[int, ...]
     retrieval_queries: int
     retrieval_minilm: bool  # when installed; loading the model alone takes ~20 s
@@ -35,6 +36,7 @@ FULL = Profile(
     saturate_s=8.0,
     saturate_connections=32,
     observability_rounds=2,
+    replica_rounds=3,
     retrieval_rows=(1_000, 10_000, 100_000),
     retrieval_queries=1_000,
     retrieval_minilm=True,
@@ -51,6 +53,7 @@ SMOKE = Profile(
     saturate_s=0.4,
     saturate_connections=4,
     observability_rounds=1,
+    replica_rounds=1,
     retrieval_rows=(300,),
     retrieval_queries=20,
     retrieval_minilm=False,
@@ -69,6 +72,7 @@ ACCEPTANCE = Profile(
     saturate_s=2.0,
     saturate_connections=16,
     observability_rounds=1,
+    replica_rounds=2,
     retrieval_rows=(1_000,),
     retrieval_queries=100,
     retrieval_minilm=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from evals.bench import grounding, redactor, redos
+from evals.bench import grounding, redactor, redos, replicas
 
 Row = tuple[str, str, str, str, str]
 
@@ -170,6 +170,7 @@ ROWS = {
     "grounding": grounding.rows,
     "clients": clients_rows,
     "state": state_rows,
+    "replicas": replicas.rows,
 }
 
 

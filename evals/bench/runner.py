@@ -22,6 +22,7 @@ from evals.bench import (
     overhead,
     redactor,
     redos,
+    replicas,
     retrieval,
     state,
     streams,
@@ -47,6 +48,7 @@ SCENARIOS: dict[str, Scenario] = {
     "grounding": grounding.run,
     "clients": clients.run,
     "state": lambda _fleet, profile: state.run(profile),
+    "replicas": replicas.run,
 }
 
 

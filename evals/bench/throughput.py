@@ -8,9 +8,10 @@ runs the same load with logs, metrics and traces on and off, alternating, and re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from evals.bench.fleet import Fleet, ServiceProcess, run_loadgen
+from evals.bench.fleet import Fleet, ServiceProcess, cpu_seconds, run_loadgen
 from evals.bench.profile import Profile
 from evals.bench.requests import ask, faq_questions
 from evals.bench.summary import summarise_ms
@@ -26,14 +27,25 @@ def faq_settings(*, cache: bool, observability: bool = True) -> dict[str, Any]:
 
 
 def saturate(beacon: ServiceProcess, profile: Profile) -> dict[str, Any]:
-    requests = [ask(beacon.base_url, q, accept_json=True) for q in faq_questions()]
+    return saturate_replicas([beacon], profile)
+
+
+def saturate_replicas(
+    beacons: Sequence[ServiceProcess], profile: Profile, *, redis_pid: int | None = None
+) -> dict[str, Any]:
+    """Saturate ``beacons`` together, each question sent to them in turn (a round-robin load
+    balancer); their CPU is summed, and Redis's (``redis_pid``) reported beside it."""
+    questions = faq_questions()
+    requests = [ask(b.base_url, q, accept_json=True) for q in questions for b in beacons]
     job = {"kind": "saturate", "requests": requests, "connections": profile.saturate_connections}
     run_loadgen({**job, "duration_s": max(0.2, profile.saturate_s / 4)})  # warm-up
-    cpu_before = beacon.cpu_seconds()
+    cpu_before = [beacon.cpu_seconds() for beacon in beacons]
+    redis_before = cpu_seconds(redis_pid) if redis_pid is not None else 0.0
     result = run_loadgen({**job, "duration_s": profile.saturate_s})
-    cpu = beacon.cpu_seconds() - cpu_before
+    per_beacon = [b.cpu_seconds() - before for b, before in zip(beacons, cpu_before, strict=True)]
+    cpu = sum(per_beacon)
     completed = result["completed"]
-    return {
+    case: dict[str, Any] = {
         "requests_per_s": round(completed / result["elapsed_s"], 1),
         "completed": completed,
         "errors": result["errors"],
@@ -44,6 +56,14 @@ def saturate(beacon: ServiceProcess, profile: Profile) -> dict[str, Any]:
         # on the machine left Beacon only part of its core (see server_cpu_share).
         "cpu_bound_requests_per_s": round(completed / cpu, 1) if cpu > 0 else None,
     }
+    if len(beacons) > 1:  # each replica did its share of the work
+        case["server_cpu_s_per_replica"] = [round(seconds, 3) for seconds in per_beacon]
+    if redis_pid is not None:
+        redis_cpu = cpu_seconds(redis_pid) - redis_before
+        case["redis_cpu_per_request_us"] = (
+            round(redis_cpu / completed * 1e6, 1) if completed else None
+        )
+    return case
 
 
 def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:

@@ -4,6 +4,8 @@ Model faults come from the upstream simulator, either for every call of a model 
 suffix on its name in the settings: an outage) or for one request's first model call (the
 ``x-beacon-fault: model:<fault>`` header). In-process faults (index, retrieval, tool, router)
 come from the same header, honoured because drills serve through ``evals.harness.serve --faults``.
+Shared-state faults (Redis down, slow, flapping) come from a loopback proxy in front of a
+throwaway ``redis-server`` (``state_drills.py``).
 Every drill is also reconciled (``reconcile.py``) and followed by a health check.
 """
 
@@ -16,6 +18,7 @@ from evals.drills.drill import Drill
 from evals.drills.mixed import mixed_burst
 from evals.drills.model_drills import model_drills, stream_drills
 from evals.drills.service_drills import admission_drills, data_drills
+from evals.drills.state_drills import state_drills
 
 
 def catalog() -> list[Drill]:
@@ -25,6 +28,7 @@ def catalog() -> list[Drill]:
         *admission_drills(),
         *data_drills(),
         *conversation_drills(),
+        *state_drills(),
         mixed_burst(),
     ]
 

@@ -5,8 +5,9 @@ and can walk away mid-answer (closing the connection) like an impatient user.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,18 +66,59 @@ class AskResult:
 
 
 async def send_burst(
-    base_url: str, specs: Sequence[AskSpec], *, concurrency: int, timeout_s: float = 30.0
+    base_url: str,
+    specs: Sequence[AskSpec],
+    *,
+    concurrency: int,
+    timeout_s: float = 30.0,
+    on_result: Callable[[AskResult], None] = lambda _: None,
 ) -> list[AskResult]:
-    """Send every spec, ``concurrency`` at a time; results come back in the specs' order."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    """Send every spec, ``concurrency`` at a time; results come back in the specs' order.
+    ``on_result`` sees each result as it completes (to break something mid-burst)."""
     gate = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s, limits=limits) as client:
+    async with _client(base_url, concurrency, timeout_s) as client:
 
         async def one(spec: AskSpec) -> AskResult:
             async with gate:
-                return await ask(client, spec)
+                result = await ask(client, spec)
+            on_result(result)
+            return result
 
         return list(await asyncio.gather(*(one(spec) for spec in specs)))
+
+
+async def send_until(
+    base_url: str,
+    make_spec: Callable[[int], AskSpec],
+    *,
+    concurrency: int,
+    until: Awaitable[None],
+    timeout_s: float = 30.0,
+) -> list[AskResult]:
+    """Keep ``concurrency`` requests going (the n-th is ``make_spec(n)``) until ``until`` is
+    done; the requests under way then finish. Results come back in the order they were sent."""
+    numbers = itertools.count()
+    results: dict[int, AskResult] = {}
+    stop = asyncio.Event()
+    async with _client(base_url, concurrency, timeout_s) as client:
+
+        async def worker() -> None:
+            while not stop.is_set():
+                n = next(numbers)
+                results[n] = await ask(client, make_spec(n))
+
+        workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+        try:
+            await until
+        finally:
+            stop.set()
+            await asyncio.gather(*workers)
+    return [results[n] for n in sorted(results)]
+
+
+def _client(base_url: str, concurrency: int, timeout_s: float) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout_s, limits=limits)
 
 
 async def ask(client: httpx.AsyncClient, spec: AskSpec) -> AskResult:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from evals.drills.client import AskResult, AskSpec
 from evals.drills.prometheus import MetricSnapshot, delta
@@ -13,6 +14,29 @@ from evals.upstream.config import SimulatorConfig
 DEFAULT_SIMULATOR = SimulatorConfig(ttft_ms=20, tokens_per_second=200)
 Check = Callable[["DrillRun"], Iterable[str]]
 """Looks at a run and yields one message per expectation it finds broken."""
+
+
+class Stage(Protocol):
+    """What a drill sets up around the service before it starts, and how it then drives it:
+    ``state_drills`` put a Redis behind a proxy and cut or slow it between phases of the burst.
+    """
+
+    @property
+    def settings(self) -> Mapping[str, str]:
+        """``BEACON_*`` variables pointing the service at what the stage set up."""
+        ...
+
+    @property
+    def observed(self) -> Mapping[str, Any]:
+        """What the stage saw while it drove the burst (kept in ``DrillRun.observed``)."""
+        ...
+
+    async def send(self, url: str) -> list[AskResult]:
+        """Send the drill's requests to the service at ``url``, breaking things in between."""
+        ...
+
+
+StageFactory = Callable[[], AbstractContextManager[Stage]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,6 +54,9 @@ class Drill:
     health_headers: Mapping[str, str] = field(default_factory=dict)
     exclusive: bool = False
     """Run alone, with no other drill competing for the CPU (large bursts)."""
+    stage: StageFactory | None = None
+    """Set up before the service starts; sends the burst instead of ``requests`` at
+    ``concurrency``."""
 
 
 @dataclass
@@ -48,6 +75,8 @@ class DrillRun:
     """From the last client disconnect until the simulator had no stream open."""
     health: AskResult | None = None
     """The fresh request sent once the burst settled (its log line is not in ``logs``)."""
+    observed: Mapping[str, Any] = field(default_factory=dict)
+    """What the drill's stage saw while it drove the burst (nothing for a plain burst)."""
 
     def delta(self, name: str, **labels: str) -> float:
         return delta(self.before, self.after, name, **labels)

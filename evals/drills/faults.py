@@ -165,15 +165,23 @@ def faulty_router(inner: Router) -> Router:
 
 
 class FaultyAnswerCache(AnswerCache):
-    """The answer cache, unreachable on demand, and out of the way of every other fault: a
-    drill's faults must reach the pipeline, not a stored answer or search."""
+    """The service's answer cache (in process or in Redis), unreachable on demand, and out of
+    the way of every other fault: a drill's faults must reach the pipeline, not a stored answer
+    or search. Stores and lookups go to the wrapped cache, so a drill on Redis drills Redis."""
+
+    def __init__(self, inner: AnswerCache) -> None:
+        answers = inner.answers
+        super().__init__(
+            max_entries=answers.max_entries, ttl_s=answers.ttl_s, metrics=inner.metrics
+        )
+        self.inner = inner
 
     def search(self, normalized: str, kb_version: str) -> list[Evidence] | None:
-        return None if current_faults().any else super().search(normalized, kb_version)
+        return None if current_faults().any else self.inner.search(normalized, kb_version)
 
     def remember_search(self, normalized: str, kb_version: str, evidence: list[Evidence]) -> None:
         if not current_faults().any:
-            super().remember_search(normalized, kb_version, evidence)
+            self.inner.remember_search(normalized, kb_version, evidence)
 
     async def serve(self, plan: AnswerPlan, key: CacheKey | None) -> AnswerPlan:
         faults = current_faults()
@@ -184,7 +192,10 @@ class FaultyAnswerCache(AnswerCache):
     async def lookup(self, key: CacheKey) -> str | None:
         if fault_active(FaultPoint.CACHE_UNAVAILABLE):
             raise ConnectionError("answer cache unavailable (injected fault)")
-        return await super().lookup(key)
+        return await self.inner.lookup(key)
+
+    def store(self, key: CacheKey, text: str) -> None:
+        self.inner.store(key, text)
 
 
 class SimulatorFaultProvider:
@@ -220,9 +231,7 @@ def install_faults(services: Services) -> Services:
         )
     cache = services.cache
     if cache is not None:
-        cache = FaultyAnswerCache(
-            max_entries=cache.answers.max_entries, ttl_s=cache.answers.ttl_s, metrics=cache.metrics
-        )
+        cache = FaultyAnswerCache(cache)
     services.generator.provider = SimulatorFaultProvider(services.generator.provider)
     return dataclasses.replace(
         services,

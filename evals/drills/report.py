@@ -50,6 +50,8 @@ def _drill_json(result: DrillResult) -> dict[str, Any]:
         )
         record["statuses"] = dict(Counter(str(r.status) for r in run.results))
         record["simulator"] = run.simulator
+        if run.observed:
+            record["observed"] = run.observed
     return record
 
 

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 
 from evals.drills.client import AskResult, AskSpec, send_burst
-from evals.drills.drill import Drill, DrillRun
+from evals.drills.drill import Drill, DrillRun, Stage
 from evals.drills.prometheus import scrape
 from evals.drills.reconcile import Reconciliation, reconcile
 from evals.drills.service_process import (
@@ -143,13 +144,16 @@ def observe(drill: Drill, *, work_dir: Path, index_dir: Path, ports: PortBook) -
         state_dir=work_dir / drill.name,
     )
     log_path = work_dir / f"{drill.name}.log"
-    # The service imports for a few seconds: the simulator starts meanwhile.
-    with (
-        start_beacon({**settings, **drill.settings}, port=port, log_path=log_path) as beacon,
-        start_simulator(config=drill.simulator, port=simulator_port) as simulator,
-    ):
+    with ExitStack() as processes:  # closed in reverse: the service stops before its stage
+        stage = processes.enter_context(drill.stage()) if drill.stage is not None else None
+        settings.update({**drill.settings, **(stage.settings if stage is not None else {})})
+        beacon = processes.enter_context(start_beacon(settings, port=port, log_path=log_path))
+        # The service imports for a few seconds: the simulator starts meanwhile.
+        simulator = processes.enter_context(
+            start_simulator(config=drill.simulator, port=simulator_port)
+        )
         wait_until_ready(beacon)
-        run = burst_and_measure(drill, beacon, simulator)
+        run = burst_and_measure(drill, beacon, simulator, stage)
         # A process that could not bind its port exits; whoever answered was not ours.
         if beacon.process.poll() is not None or simulator.process.poll() is not None:
             raise ProcessLost(f"a process of drill {drill.name} exited: its port was taken")
@@ -180,10 +184,16 @@ class PortBook:
             return port
 
 
-def burst_and_measure(drill: Drill, beacon: BeaconProcess, simulator: SimulatorProcess) -> DrillRun:
+def burst_and_measure(
+    drill: Drill, beacon: BeaconProcess, simulator: SimulatorProcess, stage: Stage | None = None
+) -> DrillRun:
     before = scrape(beacon.url)
     simulator.reset_stats()
-    results = asyncio.run(send_burst(beacon.url, drill.requests, concurrency=drill.concurrency))
+    if stage is None:
+        burst = send_burst(beacon.url, drill.requests, concurrency=drill.concurrency)
+    else:
+        burst = stage.send(beacon.url)
+    results = asyncio.run(burst)
     burst_end = time.monotonic()
     closed_at = wait_until(lambda: simulator.stats()["streams_open"] == 0)
     settled_at = wait_until(lambda: _service_idle(beacon.url))
@@ -196,6 +206,7 @@ def burst_and_measure(drill: Drill, beacon: BeaconProcess, simulator: SimulatorP
         logs=beacon.log_records(),
         settle_ms=round((max(closed_at, settled_at) - burst_end) * 1000, 3),
         disconnect_close_ms=_disconnect_close_ms(results, closed_at),
+        observed=dict(stage.observed) if stage is not None else {},
     )
     run.health = health_check(beacon.url, drill)
     return run
@@ -243,7 +254,7 @@ def summary(result: DrillResult) -> Mapping[str, Any]:
     run = result.run
     return {
         "drill": result.drill.name,
-        "requests": len(result.drill.requests),
+        "requests": len(run.results) if run else len(result.drill.requests),
         "terminal_events": result.reconciliation.terminal_events if result.reconciliation else 0,
         "fallbacks": round(run.delta("beacon_fallbacks_total")) if run else 0,
         "p95_ms": round(run.p95_ms(), 1) if run else None,

@@ -47,6 +47,11 @@ class TcpProxy:
             async with server:
                 await server.serve_forever()
         finally:
+            # Closing every connection lets each handler end by itself; cancelling one that is
+            # still reading makes Python 3.11's stream callback log a CancelledError.
+            self._close_all()
+            if self._handlers:
+                await asyncio.wait(set(self._handlers), timeout=1.0)
             for handler in self._handlers:
                 handler.cancel()
             await asyncio.gather(*self._handlers, return_exceptions=True)

@@ -15,8 +15,10 @@ from urllib.parse import unquote, urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.sentinel import Sentinel
+from redis.maint_notifications import MaintNotificationsConfig
 
 SENTINEL_SCHEME = "redis+sentinel"
+NO_MAINT_NOTIFICATIONS = MaintNotificationsConfig(enabled=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,13 @@ def parse_sentinel_url(url: str) -> SentinelTarget:
 
 
 def connect(options: RedisOptions) -> Redis:
-    """A client over one bounded pool. Creating it does no I/O; the first command connects."""
+    """A client over one bounded pool. Creating it does no I/O; the first command connects.
+
+    The pool checks every idle connection it hands out and reconnects one the server (or the
+    network) closed meanwhile. redis-py skips that check when maintenance notifications are on
+    (its default with RESP3), and after a Redis restart each pooled connection then failed its
+    next command: one more failure, and one more cooldown of degraded answers, per connection.
+    """
     if options.url.startswith(f"{SENTINEL_SCHEME}://"):
         return _connect_sentinel(options)
     pool = BlockingConnectionPool.from_url(
@@ -66,6 +74,7 @@ def connect(options: RedisOptions) -> Redis:
         socket_timeout=options.timeout_s,
         socket_connect_timeout=options.timeout_s,
         health_check_interval=30,
+        maint_notifications_config=NO_MAINT_NOTIFICATIONS,
     )
     return Redis(connection_pool=pool)
 
@@ -85,6 +94,7 @@ def _connect_sentinel(options: RedisOptions) -> Redis:
         max_connections=options.max_connections,
         socket_timeout=options.timeout_s,
         socket_connect_timeout=options.timeout_s,
+        maint_notifications_config=NO_MAINT_NOTIFICATIONS,
     )
     return client
 

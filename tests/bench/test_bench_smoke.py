@@ -108,3 +108,28 @@ def test_clients_report_cpu_per_token_for_both(report: dict[str, Any]) -> None:
     assert set(cases) == {"direct", "langchain"}
     for case in cases.values():
         assert case["tokens"] > 0 and positive(case["cpu_per_token_us"])
+
+
+def test_replicas_compare_one_and_two_on_redis_with_in_process(report: dict[str, Any]) -> None:
+    """In-process, one replica on Redis and two on the same Redis all answered without errors;
+    the ratios are the rates divided, and each replica's core and Redis's CPU are reported."""
+    result = report["scenarios"]["replicas"]
+    cases, rates = result["cases"], result["requests_per_s"]
+    assert set(cases) == set(rates) == {"in_process", "redis_1_replica", "redis_2_replicas"}
+    for name, case in cases.items():
+        assert case["errors"] == 0 and positive(case["requests_per_s"]), name
+        assert case["requests_per_s"] == rates[name]
+        assert positive(case["cpu_per_request_us"]) and positive(case["latency"]["p99_ms"])
+    for name in ("redis_1_replica", "redis_2_replicas"):  # Redis did work for these, only
+        assert positive(cases[name]["redis_cpu_per_request_us"]), name
+    assert "redis_cpu_per_request_us" not in cases["in_process"]
+    assert all(
+        positive(seconds) for seconds in cases["redis_2_replicas"]["server_cpu_s_per_replica"]
+    )
+    one, two, base = rates["redis_1_replica"], rates["redis_2_replicas"], rates["in_process"]
+    assert result["redis_1_over_in_process"] == round(one / base, 3)
+    assert result["redis_2_over_redis_1"] == round(two / one, 3)
+    assert result["redis_2_over_in_process"] == round(two / base, 3)
+    assert len(result["replica_cores"]) == 2 and result["replica_cores"][0] == 0
+    assert len(result["runs"]["redis_2_replicas"]) == result["rounds"] >= 1
+    assert "2 replicas on one Redis" in report["table"]

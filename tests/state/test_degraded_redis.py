@@ -76,3 +76,20 @@ def test_cut_redis_degrades_then_recovers(
     down, up = asyncio.run(main())
     assert (down, up) == (0, 1)
     assert probe.errors("rate_limit") >= 1
+
+
+def test_idle_connections_are_fresh_after_redis_returns(proxy: TcpProxy) -> None:
+    """Connections that sat idle in the pool while Redis was away are reconnected before use:
+    the first commands after Redis returns succeed, none fails on a closed socket."""
+
+    async def main() -> list[object]:
+        client = connect(RedisOptions(proxy.url, timeout_s=0.2))
+        await asyncio.gather(*(client.ping() for _ in range(4)))  # four pooled connections
+        proxy.cut()  # closes them; nothing uses them while Redis is away
+        await asyncio.sleep(0.1)
+        proxy.restore()
+        replies = await asyncio.gather(*(client.ping() for _ in range(4)), return_exceptions=True)
+        await client.aclose()
+        return list(replies)
+
+    assert asyncio.run(main()) == [True] * 4
