@@ -6,9 +6,10 @@ Redis unavailable for ``cooldown_s``: during that time calls fail at once with
 local; conversations: stateless), so a dead Redis costs requests nothing instead of a timeout
 each. After the cooldown the next call is a probe: success brings every feature back.
 
-Metrics: ``beacon_state_duration_seconds{feature}``, ``beacon_state_errors_total{feature}``,
-``beacon_state_up`` (0 while unavailable). ``feature`` is a closed set
-(``service.observability.metrics.STATE_FEATURES``).
+A real failure (not a call failed at once during the cooldown) logs ``state_call_failed`` with
+the feature and the error's type. Metrics: ``beacon_state_duration_seconds{feature}``,
+``beacon_state_errors_total{feature}``, ``beacon_state_up`` (0 while unavailable). ``feature`` is
+a closed set (``service.observability.metrics.STATE_FEATURES``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import structlog
 from prometheus_client import Counter, Gauge, Histogram
 from redis.exceptions import RedisError
+
+log = structlog.get_logger("beacon.state")
 
 
 class StateUnavailable(RedisError):
@@ -63,6 +67,8 @@ class StateHealth:
             yield
         except STATE_ERRORS as error:
             self._errors.labels(feature).inc()
+            # One line per real failure: the cooldown after it fails the next calls unlogged.
+            log.warning("state_call_failed", feature=feature, error=type(error).__name__)
             self.mark_down(type(error).__name__)
             raise
         finally:

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 from prometheus_client import CollectorRegistry
+from structlog.testing import capture_logs
 
 from evals.drills.tcp_proxy import TcpProxy, run_tcp_proxy
 from evals.redis_server import RedisServer
 from service.state.connection import KeySpace, RedisOptions, connect
+from service.state.health import StateUnavailable
 from service.state.rate_limit import SharedRateLimiter
 from tests.state.conftest import HealthProbe, make_health
 
@@ -93,3 +95,29 @@ def test_idle_connections_are_fresh_after_redis_returns(proxy: TcpProxy) -> None
         return list(replies)
 
     assert asyncio.run(main()) == [True] * 4
+
+
+def test_a_real_failure_is_logged_once_and_the_cooldown_is_quiet(
+    registry: CollectorRegistry, probe: HealthProbe
+) -> None:
+    """The failed call logs its feature and error type; calls failed at once during the
+    cooldown count as errors but add no line (an outage does not flood the log)."""
+    health = make_health(registry, cooldown_s=60)
+
+    async def fail_then_fast_fail() -> None:
+        with pytest.raises(ConnectionError):
+            async with health.call("cache"):
+                raise ConnectionError("connection refused by 10.0.0.7:6379")
+        for _ in range(3):
+            with pytest.raises(StateUnavailable):
+                async with health.call("cache"):
+                    pass
+
+    with capture_logs() as logs:
+        asyncio.run(fail_then_fast_fail())
+    failed = [line for line in logs if line["event"] == "state_call_failed"]
+    assert failed == [
+        {"event": "state_call_failed", "feature": "cache", "error": "ConnectionError",
+         "log_level": "warning"}
+    ]  # fmt: skip
+    assert probe.errors("cache") == 4 and probe.up() == 0
