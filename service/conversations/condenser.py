@@ -72,4 +72,5 @@ class ModelCondenser:
             reason="model_condensed",
             active_entry=fallback.active_entry,
             entities=fallback.entities,
+            rules=fallback,
         )

@@ -41,6 +41,8 @@ class Contextualised:
     reason: str | None = None  # None: asked as is
     active_entry: str | None = None
     entities: dict[str, str] = field(default_factory=dict)  # found in this question
+    rules: Contextualised | None = None
+    """The deterministic rewrite, when a model condensed the question instead."""
 
     def as_asked(self, question: str) -> Contextualised:
         """The customer's own question after all (its words were enough), entities kept."""

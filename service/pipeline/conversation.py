@@ -32,6 +32,9 @@ class ConversationTurn:
     """Why the question reads as it does: ``first_turn``, ``as_asked``, or the rewrite's reason
     (``follow_up_active_entry``, ``carried_order_id``, ``model_condensed``)."""
     active_entry: str | None = None
+    rules_question: str | None = None
+    """The deterministic rewrite, when a model condensed the question into something else."""
+    rules_reason: str | None = None
     fallback: Fallback | None = None
     """``conversation->stateless`` when the store could not be read."""
 
@@ -64,6 +67,9 @@ async def load_conversation(ask: AskRequest, context: AskContext) -> Conversatio
     usage = context.side_call("condense")  # filled in only when a model condenses the question
     resolved = await memory.contextualise(ask.question, loaded.context, lang=lang, usage=usage)
     number = loaded.context.next_turn if loaded.context is not None else 1
+    rules = (
+        resolved.rules if resolved.rules and resolved.rules.question != resolved.question else None
+    )
     fallback = None
     if loaded.degraded:
         fallback = Fallback.after(
@@ -74,6 +80,8 @@ async def load_conversation(ask: AskRequest, context: AskContext) -> Conversatio
         standalone_question=resolved.question,
         reason=resolved.reason or ("first_turn" if number == 1 else "as_asked"),
         active_entry=resolved.active_entry,
+        rules_question=rules.question if rules is not None else None,
+        rules_reason=(rules.reason or "as_asked") if rules is not None else None,
         fallback=fallback,
     )
 

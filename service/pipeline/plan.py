@@ -112,6 +112,13 @@ async def _plan_admitted(
     turn = await load_conversation(ask, context)
     query = normalized if turn.standalone_question == ask.question else turn.standalone_question
     retrieval = await retrieve_evidence(query, context)
+    if turn.rules_question is not None and _unsure(query, retrieval, context):
+        # The model's condensation matched no entry for sure: the rules' rewrite may.
+        rules = await retrieve_evidence(turn.rules_question, context)
+        if not rules.failed and not _unsure(turn.rules_question, rules, context):
+            query, retrieval = turn.rules_question, rules
+            reason = turn.rules_reason or "as_asked"
+            turn = replace(turn, standalone_question=query, reason=reason)
     if query != normalized and _unsure(query, retrieval, context):
         # "好的，那怎么取消订单？" points back in form only: its own words may be enough.
         own = await retrieve_evidence(normalized, context)
