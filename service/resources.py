@@ -82,6 +82,7 @@ def route_thresholds(settings: Settings) -> RouteThresholds:
     return RouteThresholds(
         clarify_unsure=clarify,
         faq_min_score=options.faq_min_score,
+        faq_min_score_zh=options.faq_min_score_zh,
         faq_min_margin=options.faq_min_margin,
         answer_min_score=options.answer_min_score,
         hard_min_chars=options.hard_min_chars,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from rag.language import Lang, detect_language
 from rag.retriever import Evidence
 from service.errors import ServiceError
 from service.pipeline.off_topic import is_off_topic_request
@@ -44,12 +45,18 @@ class Route(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RouteThresholds:
-    faq_min_score: float = 0.60  # calibrated: see RouterSettings
+    faq_min_score: float = 0.60  # calibrated per language: see RouterSettings
+    faq_min_score_zh: float = 0.40
     faq_min_margin: float = 0.15
     answer_min_score: float = 0.37
     hard_min_chars: int = 280
     faq_direct: bool = True
     clarify_unsure: bool = True  # ask instead of answering from an unsure match (no model)
+
+    def confident_score(self, lang: Lang) -> float:
+        """The score a match needs to be answered: Chinese is matched on Han n-grams, English on
+        words, and their scores run on different scales."""
+        return self.faq_min_score_zh if lang == "zh" else self.faq_min_score
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,7 @@ class RouteFeatures:
     conservative: bool = False
     order_id: str | None = None
     off_topic: bool = False  # a creative-writing or arithmetic request (see off_topic.py)
+    lang: Lang = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +144,7 @@ def extract_features(
         conservative=conservative,
         order_id=find_order_id(question),
         off_topic=is_off_topic_request(question),
+        lang=evidence[0].lang if evidence else detect_language(question),
     )
 
 
@@ -171,10 +180,11 @@ def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteD
 
 def unsure_reason(features: RouteFeatures, thresholds: RouteThresholds) -> str | None:
     """Why the best entry is not a confident match, or None when it is."""
-    if features.top_score < thresholds.faq_min_score:
+    confident = thresholds.confident_score(features.lang)
+    if features.top_score < confident:
         return "low_confidence"
     second = features.top_score - features.margin
-    if features.parts >= 2 and second >= thresholds.faq_min_score:
+    if features.parts >= 2 and second >= confident:
         return None  # two questions, two confident entries: closeness is expected
     if features.margin < thresholds.faq_min_margin:
         return "close_candidates"

@@ -14,14 +14,17 @@ from service.settings import DEFAULT_KB_DIR, RouterSettings, Settings
 def test_shipped_thresholds_are_the_dev_calibration(demo_index_dir: Path) -> None:
     """A KB change that moves the calibration fails here until the defaults are rerun."""
     settings = Settings.model_validate({"retrieval": {"index_dir": demo_index_dir}})
-    found = calibrate(build_retriever(settings, load_knowledge_base(DEFAULT_KB_DIR)))
-    shipped = RouterSettings()
-    assert (found.faq_min_score, found.faq_min_margin) == (
+    retriever = build_retriever(settings, load_knowledge_base(DEFAULT_KB_DIR))
+    english, chinese = calibrate(retriever, "en"), calibrate(retriever, "zh")
+    shipped, thresholds = RouterSettings(), RouteThresholds()
+    assert (english.faq_min_score, chinese.faq_min_score, english.faq_min_margin) == (
         shipped.faq_min_score,
+        shipped.faq_min_score_zh,
         shipped.faq_min_margin,
     )
-    assert (RouteThresholds().faq_min_score, RouteThresholds().faq_min_margin) == (
+    assert (thresholds.confident_score("en"), thresholds.confident_score("zh")) == (
         shipped.faq_min_score,
-        shipped.faq_min_margin,
+        shipped.faq_min_score_zh,
     )
-    assert found.precision >= PRECISION
+    assert thresholds.faq_min_margin == shipped.faq_min_margin
+    assert english.precision >= PRECISION and chinese.precision >= PRECISION

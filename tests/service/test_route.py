@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rag.language import Lang
 from service.pipeline.route import (
     Route,
     RouteFeatures,
@@ -80,6 +81,14 @@ def test_route_table_with_a_model(values: dict[str, object], route: Route, reaso
     assert (decision.route, decision.reason) == (route, reason)
 
 
+@pytest.mark.parametrize(("lang", "route"), [("en", Route.CLARIFY), ("zh", Route.FAQ)])
+def test_the_confident_score_is_per_language(lang: Lang, route: Route) -> None:
+    """Chinese scores run lower (Han n-grams): 0.5 is confident in Chinese, not in English."""
+    thresholds = RouteThresholds(faq_min_score=0.6, faq_min_score_zh=0.4)
+    decision = choose_route(features(top_score=0.5, margin=0.3, lang=lang), thresholds)
+    assert decision.route is route
+
+
 def test_confident_match_goes_to_model_when_faq_direct_is_off() -> None:
     """With FAQ-direct off, a confident match is answered by the cheap model instead."""
     thresholds = RouteThresholds(faq_direct=False, clarify_unsure=False)
@@ -132,9 +141,10 @@ scores = st.floats(min_value=0, max_value=1, allow_nan=False)
     parts=st.integers(1, 5),
     turn=st.integers(1, 20),
     risky=st.booleans(),
+    lang=st.sampled_from(["en", "zh"]),
 )
 def test_route_invariants(
-    top: float, margin: float, chars: int, parts: int, turn: int, risky: bool
+    top: float, margin: float, chars: int, parts: int, turn: int, risky: bool, lang: Lang
 ) -> None:
     """Safety comes first, weak evidence is never answered, and no answer comes from an unsure
     match: below the confident score, or too close to the runner-up for a single question."""
@@ -145,18 +155,20 @@ def test_route_invariants(
         parts=parts,
         turn=turn,
         risk_terms=("fraud",) if risky else (),
+        lang=lang,
     )
+    confident = T.confident_score(lang)
     decision = choose_route(f, T)
     if risky:
         assert decision.route is Route.RISKY
     elif top < T.answer_min_score:
         assert decision.route is Route.OUT_OF_SCOPE
     if decision.route is Route.FAQ:
-        assert top >= T.faq_min_score and margin >= T.faq_min_margin and parts == 1
+        assert top >= confident and margin >= T.faq_min_margin and parts == 1
     if decision.route in (Route.FAQ, Route.EASY, Route.HARD):
-        assert top >= T.faq_min_score
-        assert margin >= T.faq_min_margin or (parts >= 2 and top - margin >= T.faq_min_score)
-    if not risky and T.answer_min_score <= top < T.faq_min_score:
+        assert top >= confident
+        assert margin >= T.faq_min_margin or (parts >= 2 and top - margin >= confident)
+    if not risky and T.answer_min_score <= top < confident:
         assert decision.route is Route.CLARIFY
     assert decision.features is f
 
