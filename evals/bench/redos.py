@@ -220,8 +220,9 @@ def _requests() -> dict[str, Callable[[], object]]:
     from service.observability.logging import redaction_processor
     from service.observability.span_redaction import RedactingSpanExporter
     from service.pipeline.guard import inspect_question
+    from service.pipeline.parts import count_parts
     from service.pipeline.redact import StreamRedactor, load_redaction_policy, redact_text
-    from service.pipeline.route import count_parts, find_risk_terms
+    from service.pipeline.route import find_risk_terms
     from service.tools.order_number import find_order_id
 
     policy = load_redaction_policy()

@@ -29,7 +29,13 @@ from service.pipeline.context import AskContext
 from service.pipeline.conversation import ConversationTurn, load_conversation
 from service.pipeline.guard import GuardAction, GuardVerdict, screen_question
 from service.pipeline.retrieve import Retrieval, retrieve_evidence
-from service.pipeline.route import Routing, extract_features, route_question, unsure_reason
+from service.pipeline.route import (
+    Routing,
+    by_part,
+    extract_features,
+    route_question,
+    unsure_reason,
+)
 from service.pipeline.tool import ToolResult, call_tools
 from service.providers.base import GenerationRequest
 from service.providers.faq import FAQ_MODEL
@@ -214,8 +220,9 @@ def _assemble(
 
 def _unsure(question: str, retrieval: Retrieval, context: AskContext) -> bool:
     """The best entry is not a confident match for ``question`` (see ``unsure_reason``)."""
-    features = extract_features(question, retrieval.evidence)
-    return unsure_reason(features, context.services.config.thresholds) is not None
+    thresholds = context.services.config.thresholds
+    features = extract_features(question, retrieval.evidence, parts=retrieval.parts)
+    return unsure_reason(by_part(features, thresholds), thresholds) is not None
 
 
 def _language(question: str, locale: str | None) -> Lang:

@@ -1,7 +1,10 @@
 """The retrieve step: hybrid FAQ search, remembered per question, within its deadline.
 
-A search that fails (index down, too slow) is not an error for the customer: the plan hands the
-request over to a person, and the step says so with its ``fallback``.
+A message that asks several things ("how do I change my address? and how long is delivery?")
+is also searched one question at a time (``parts``): each part is then matched like a question
+of its own, and two parts one entry answers are one question. A search that fails (index down,
+too slow) is not an error for the customer: the plan hands the request over to a person, and the
+step says so with its ``fallback``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from rag.retriever import Evidence
 from service.errors import DataError
+from service.pipeline.parts import MAX_PARTS, count_parts, split_parts
 from service.resilience.degrade import Fallback
 
 if TYPE_CHECKING:
@@ -24,6 +28,8 @@ class Retrieval:
     """Ranked candidates; empty when nothing matched or the search failed."""
     fallback: Fallback | None = None
     """Set when the search failed: ``retrieval->handoff``."""
+    parts: tuple[tuple[Evidence, ...], ...] = ()
+    """Each question's own candidates when the message asks several (else empty)."""
 
     @property
     def failed(self) -> bool:
@@ -33,21 +39,48 @@ class Retrieval:
 async def retrieve_evidence(question: str, context: AskContext) -> Retrieval:
     """Step: the evidence for ``question`` (the guard-normalised or standalone question)."""
     services = context.services
-    cache, kb_version = services.cache, services.retriever.kb_version
+    pieces = split_parts(question) if count_parts(question) >= 2 else []
     with context.span("beacon.retrieve") as span:
         started = time.perf_counter()
-        found = cache.search(question, kb_version) if cache is not None else None
-        if found is None:
-            try:
-                found = await services.retriever.search(question, k=services.config.top_k)
-            except DataError as error:
-                services.metrics.retrieval_duration.observe(time.perf_counter() - started)
-                return Retrieval((), Fallback.after(error, source="retrieval", target="handoff"))
-            if cache is not None:
-                cache.remember_search(question, kb_version, found)
+        try:
+            found = await _search(question, context)
+            parts = [await _search(piece, context) for piece in pieces[:MAX_PARTS]]
+        except DataError as error:
+            services.metrics.retrieval_duration.observe(time.perf_counter() - started)
+            return Retrieval((), Fallback.after(error, source="retrieval", target="handoff"))
         services.metrics.retrieval_duration.observe(time.perf_counter() - started)
         span.set_attribute("beacon.retrieval.ids", [item.id for item in found])
         span.set_attribute("beacon.retrieval.scores", [round(item.score, 4) for item in found])
+        if len(parts) >= 2:
+            span.set_attribute("beacon.retrieval.parts", [p[0].id if p else "" for p in parts])
     if not found or found[0].score < services.config.thresholds.answer_min_score:
         services.metrics.retrieval_empty.inc()
-    return Retrieval(tuple(found))
+    if len(parts) < 2:
+        return Retrieval(found)
+    floor = services.config.thresholds.answer_min_score
+    return Retrieval(_parts_first(found, parts, floor), parts=tuple(parts))
+
+
+async def _search(question: str, context: AskContext) -> tuple[Evidence, ...]:
+    services = context.services
+    cache, kb_version = services.cache, services.retriever.kb_version
+    found = cache.search(question, kb_version) if cache is not None else None
+    if found is None:
+        found = await services.retriever.search(question, k=services.config.top_k)
+        if cache is not None:
+            cache.remember_search(question, kb_version, found)
+    return tuple(found)
+
+
+def _parts_first(
+    found: tuple[Evidence, ...], parts: list[tuple[Evidence, ...]], floor: float
+) -> tuple[Evidence, ...]:
+    """Each part's best entry (when it matches at all: "ok, and how do I…" has a part that does
+    not), in the order asked, then the whole message's other candidates."""
+    ranked: dict[str, Evidence] = {}
+    for candidates in parts:
+        if candidates and candidates[0].score >= floor and candidates[0].id not in ranked:
+            ranked[candidates[0].id] = candidates[0]
+    for item in found:
+        ranked.setdefault(item.id, item)
+    return tuple(ranked.values())

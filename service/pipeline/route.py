@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from rag.language import Lang, detect_language
 from rag.retriever import Evidence
 from service.errors import ServiceError
 from service.pipeline.off_topic import is_off_topic_request
+from service.pipeline.parts import count_parts
 from service.resilience.degrade import Fallback
 from service.tools.order_number import find_order_id
 
@@ -60,6 +61,15 @@ class RouteThresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class PartMatch:
+    """One question of a message that asks several: its best entry, score and margin."""
+
+    entry: str
+    score: float
+    margin: float
+
+
+@dataclass(frozen=True, slots=True)
 class RouteFeatures:
     top_score: float
     margin: float
@@ -71,6 +81,10 @@ class RouteFeatures:
     order_id: str | None = None
     off_topic: bool = False  # a creative-writing or arithmetic request (see off_topic.py)
     lang: Lang = "en"
+    part_matches: tuple[PartMatch, ...] = ()
+    """Each question's own best match, when the message asks several."""
+    per_part: bool = False
+    """``top_score`` and ``margin`` are the weakest part's (see ``by_part``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,39 +118,24 @@ _RISK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
-_QUESTION_MARKS = re.compile(r"[?？]")
-_JOINERS = re.compile(
-    r"\b(?:and also|as well as|also,? (?:how|what|can|where|when|why|do|is)"
-    r"|and (?:how|what|can|where|when|why|do|does|is|will)\b)"
-    r"|另外|还有|以及|顺便|同时问|并且|此外",
-    re.IGNORECASE,
-)
-
 
 def find_risk_terms(question: str) -> tuple[str, ...]:
     return tuple(name for name, pattern in _RISK_PATTERNS if pattern.search(question))
 
 
-def count_parts(question: str) -> int:
-    """Estimate how many distinct questions the message asks.
-
-    A run of question marks ends one question ("expired??" is one); text after the last run is
-    a remark, not another question ("How do I buy? I've never done it before" asks one thing)."""
-    # Every piece but the last is followed by a mark; empty pieces sit between repeated marks.
-    pieces = _QUESTION_MARKS.split(question)[:-1]
-    questions = sum(1 for piece in pieces if piece.strip())
-    joiners = len(_JOINERS.findall(question))
-    return max(1, questions, 1 + joiners)
-
-
 def extract_features(
-    question: str, evidence: Sequence[Evidence], *, turn: int = 1, conservative: bool = False
+    question: str,
+    evidence: Sequence[Evidence],
+    *,
+    parts: Sequence[Sequence[Evidence]] = (),
+    turn: int = 1,
+    conservative: bool = False,
 ) -> RouteFeatures:
-    top = evidence[0].score if evidence else 0.0
-    second = evidence[1].score if len(evidence) > 1 else 0.0
+    """``parts``: each question's own candidates, when the message asks several."""
+    top, margin = _best_and_margin(evidence)
     return RouteFeatures(
         top_score=top,
-        margin=top - second,
+        margin=margin,
         chars=len(question),
         parts=count_parts(question),
         risk_terms=find_risk_terms(question),
@@ -145,11 +144,46 @@ def extract_features(
         order_id=find_order_id(question),
         off_topic=is_off_topic_request(question),
         lang=evidence[0].lang if evidence else detect_language(question),
+        part_matches=tuple(
+            PartMatch(found[0].id, *_best_and_margin(found)) for found in parts if found
+        ),
+    )
+
+
+def _best_and_margin(evidence: Sequence[Evidence]) -> tuple[float, float]:
+    top = evidence[0].score if evidence else 0.0
+    second = evidence[1].score if len(evidence) > 1 else 0.0
+    return top, top - second
+
+
+def by_part(features: RouteFeatures, thresholds: RouteThresholds) -> RouteFeatures:
+    """The features to route a message that asks several things on.
+
+    Parts that match no entry (a greeting, a remark, an aside off topic) are left out. Parts one
+    entry answers are one question ("do you ship to Australia, and are there customs fees?").
+    Parts answered by different entries are each held to the one-question standard: the weakest
+    part's score and margin decide whether the message is answered or clarified."""
+    relevant = [p for p in features.part_matches if p.score >= thresholds.answer_min_score]
+    entries = {part.entry for part in relevant}
+    if not entries:
+        return features
+    if len(entries) == 1:
+        best = max(relevant, key=lambda part: part.score)
+        if features.top_score >= best.score:
+            return replace(features, parts=1)
+        return replace(features, parts=1, top_score=best.score, margin=best.margin)
+    return replace(
+        features,
+        parts=max(features.parts, len(entries)),
+        top_score=min(part.score for part in relevant),
+        margin=min(part.margin for part in relevant),
+        per_part=True,
     )
 
 
 def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteDecision:
     """Pick the cheapest route that can answer safely. Order matters: safety first, cost last."""
+    features = by_part(features, thresholds)
 
     def decide(route: Route, reason: str) -> RouteDecision:
         return RouteDecision(route=route, reason=reason, features=features)
@@ -184,7 +218,7 @@ def unsure_reason(features: RouteFeatures, thresholds: RouteThresholds) -> str |
     if features.top_score < confident:
         return "low_confidence"
     second = features.top_score - features.margin
-    if features.parts >= 2 and second >= confident:
+    if features.parts >= 2 and not features.per_part and second >= confident:
         return None  # two questions, two confident entries: closeness is expected
     if features.margin < thresholds.faq_min_margin:
         return "close_candidates"
@@ -211,6 +245,7 @@ async def route_question(
     features = extract_features(
         turn.standalone_question,
         retrieval.evidence,
+        parts=retrieval.parts,
         turn=turn.number,
         conservative=conservative,
     )
@@ -218,8 +253,9 @@ async def route_question(
         routing = _decide(features, retrieval, context)
         span.set_attribute("beacon.route", routing.decision.route.value)
         span.set_attribute("beacon.route.reason", routing.decision.reason)
-        span.set_attribute("beacon.route.top_score", features.top_score)
-        span.set_attribute("beacon.route.margin", features.margin)
+        decided = routing.decision.features  # a message of several questions: per part
+        span.set_attribute("beacon.route.top_score", decided.top_score)
+        span.set_attribute("beacon.route.margin", decided.margin)
     return routing
 
 

@@ -7,12 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.language import Lang
+from service.pipeline.parts import count_parts
 from service.pipeline.route import (
+    PartMatch,
     Route,
     RouteFeatures,
     RouteThresholds,
     choose_route,
-    count_parts,
     find_risk_terms,
 )
 
@@ -78,6 +79,28 @@ def test_route_table(values: dict[str, object], route: Route, reason: str) -> No
 def test_route_table_with_a_model(values: dict[str, object], route: Route, reason: str) -> None:
     """With a model and no clarifying, unsure matches go to the model, which sees the evidence."""
     decision = choose_route(features(**values), T_MODEL)
+    assert (decision.route, decision.reason) == (route, reason)
+
+
+@pytest.mark.parametrize(
+    ("matches", "route", "reason"),
+    [
+        # Two parts, two entries, each confident: the strong model combines them.
+        ((("a", 0.9, 0.5), ("b", 0.8, 0.4)), Route.HARD, "multi_part"),
+        # Two parts one entry answers: one question.
+        ((("a", 0.9, 0.5), ("a", 0.7, 0.3)), Route.FAQ, "confident_faq_match"),
+        # A part that matches nothing ("ok, and how do I ...") is a remark.
+        ((("a", 0.9, 0.5), ("b", 0.1, 0.05)), Route.FAQ, "confident_faq_match"),
+        # Each part is held to the one-question standard: one unsure part, and it is asked.
+        ((("a", 0.9, 0.5), ("b", 0.7, 0.05)), Route.CLARIFY, "close_candidates"),
+        ((("a", 0.9, 0.5), ("b", 0.45, 0.3)), Route.CLARIFY, "low_confidence"),
+    ],
+)
+def test_a_message_of_several_questions_is_routed_by_part(
+    matches: tuple[tuple[str, float, float], ...], route: Route, reason: str
+) -> None:
+    parts = tuple(PartMatch(entry, score, margin) for entry, score, margin in matches)
+    decision = choose_route(features(parts=2, part_matches=parts), T)
     assert (decision.route, decision.reason) == (route, reason)
 
 
