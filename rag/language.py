@@ -1,7 +1,8 @@
 """Language detection, text normalisation and tokenisation shared by every retrieval signal.
 
 Beacon serves Chinese and English, and customers mix them ("我的 order 怎么 cancel"). The
-helpers here are deliberately dependency-free and cheap: they run on every query.
+helpers here are cheap: they run on every query. Chinese words come from ``rjieba`` (jieba-rs:
+its dictionary is compiled into the wheel, nothing is downloaded; about 1 µs per short run).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import Literal
+
+import rjieba
 
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
@@ -56,3 +59,8 @@ def is_han(token: str) -> bool:
 def tokenize(normalized: str) -> list[str]:
     """Split already-normalised text into Han runs and latin/digit words, dropping punctuation."""
     return _TOKEN.findall(normalized)
+
+
+def han_words(run: str) -> list[str]:
+    """The words of a run of Han characters ("退货要在多少天之内" → 退货 要 在 多少 天 之内)."""
+    return [word for word in rjieba.cut(run) if word.strip()]

@@ -5,8 +5,8 @@ a confidence that a router can threshold (``top score``) and compare (``top1 - t
 
 - dense: FAISS inner product of unit vectors over every question/paraphrase row, aggregated per
   entry as the mean of its best row and its best-3 mean (one lucky paraphrase is not enough);
-- lexical: IDF-weighted Dice overlap of whole words (Han bigrams for Chinese) with the entry's
-  best row; words the KB has never seen weigh as much as its rarest, so off-topic questions
+- lexical: IDF-weighted Dice overlap of whole words (Chinese segmented into words) with the
+  entry's best row; words the KB has never seen weigh as much as its rarest, so off-topic questions
   score low;
 - matcher: the linear classifier's per-entry score (see :mod:`rag.matcher`).
 """
@@ -22,7 +22,7 @@ from langchain_core.embeddings import Embeddings
 from rag.embeddings import FloatArray, embed_query_vector, embedding_name
 from rag.index import FaqIndex, IndexNotLoadedError, configure_faiss_threads, kb_rows
 from rag.knowledge import KnowledgeBase
-from rag.language import Lang, detect_language, is_han, normalize_text, tokenize
+from rag.language import Lang, detect_language, han_words, is_han, normalize_text, tokenize
 
 IntArray = npt.NDArray[np.intp]
 
@@ -64,11 +64,13 @@ class Fusion:
 
 
 def lexical_terms(text: str) -> set[str]:
-    """Return the lexical terms of ``text``: words (plural "s" dropped) and Han bigrams."""
+    """Return the lexical terms of ``text``: words (plural "s" dropped), Chinese segmented into
+    words. (Han bigrams made "退货要在多少天之内" share only three of its eight terms with
+    "退货期限是多少天": cross-word bigrams like 货要 and 天之 counted as rare unknown words.)"""
     terms: set[str] = set()
     for token in tokenize(normalize_text(text)):
         if is_han(token):
-            terms.update(token[i : i + 2] for i in range(max(len(token) - 1, 1)))
+            terms.update(han_words(token))
         elif len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
             terms.add(token[:-1])
         else:

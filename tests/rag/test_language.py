@@ -64,3 +64,14 @@ def test_detect_language_without_han_is_english(text: str) -> None:
 def test_detect_language_with_mostly_han_is_chinese(han: str, words: list[str]) -> None:
     """Han text stays zh when at most as many latin words as Han characters are mixed in."""
     assert detect_language(han + " " + " ".join(words[: len(han)])) == "zh"
+
+
+def test_chinese_is_segmented_into_words() -> None:
+    """Words, not bigrams: a paraphrase shares its words with the KB's wording."""
+    from rag.language import han_words
+    from rag.retriever import lexical_terms
+
+    assert han_words("退货要在多少天之内") == ["退货", "要", "在", "多少", "天", "之内"]
+    shared = lexical_terms("退货要在多少天之内") & lexical_terms("退货期限是多少天？")
+    assert shared == {"退货", "多少", "天"}
+    assert lexical_terms("我的 orders 怎么退货") == {"我", "的", "order", "怎么", "退货"}
