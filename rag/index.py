@@ -32,7 +32,7 @@ from rag.embeddings import (
 )
 from rag.knowledge import KnowledgeBase
 from rag.language import Lang
-from rag.matcher import ARRAYS_FILE, PARAMS_FILE, IntentMatcher
+from rag.matcher import ARRAYS_FILE, PARAMS_FILE, IntentMatcher, MatcherParams
 
 FORMAT_VERSION = 2  # 2: the matcher is Platt-calibrated at build (older indexes rebuild)
 INDEX_FILE = "faiss.index"
@@ -188,13 +188,18 @@ def ensure_index(
     *,
     embeddings: Embeddings | None = None,
 ) -> FaqIndex:
-    """Load the index for ``kb``; rebuild it when missing, unreadable or built from another KB."""
+    """Load the index for ``kb``; rebuild it when missing, unreadable, built from another KB or
+    with other matcher parameters (a code change to the defaults must not leave a stale index)."""
     embeddings = embeddings or make_embeddings(embeddings_name)
     try:
         index = load_index(index_dir, embeddings=embeddings)
     except IndexNotLoadedError:
         index = None
-    if index is not None and index.kb_version == kb.version:
+    if (
+        index is not None
+        and index.kb_version == kb.version
+        and index.matcher.params.training() == MatcherParams().training()
+    ):
         return index
     fresh = build_faq_index(kb, embeddings)
     manifest = save_index(fresh, index_dir)

@@ -45,6 +45,12 @@ class MatcherParams:
     calibration_folds: int = 3  # 0 keeps ``slope`` and ``offset`` as given
     dense_weight: float = 1.0  # both blocks are unit-norm: equal say for words and meaning
 
+    def training(self) -> MatcherParams:
+        """These parameters as chosen before training (the fitted score curve left out): two
+        matchers trained alike agree here."""
+        defaults = MatcherParams()
+        return replace(self, slope=defaults.slope, offset=defaults.offset)
+
     def hasher(self) -> NgramHasher:
         """Build the feature hasher these parameters describe."""
         return NgramHasher(

@@ -21,7 +21,7 @@ from rag.index import (
     load_index,
 )
 from rag.knowledge import KnowledgeBase, load_knowledge_base
-from rag.matcher import ARRAYS_FILE
+from rag.matcher import ARRAYS_FILE, MatcherParams
 from rag.retriever import FaqRetriever
 from tests.rag.conftest import SMALL_KB, write_kb
 
@@ -62,6 +62,17 @@ def test_ensure_index_reuses_a_current_index(small_kb: KnowledgeBase, tmp_path: 
     assert ensure_index(small_kb, tmp_path).manifest == built
     # Every write goes through os.replace, so a rebuild would have given every file a new inode.
     assert {path.name: path.stat().st_ino for path in tmp_path.iterdir()} == inodes
+
+
+def test_ensure_index_rebuilds_when_the_matcher_parameters_change(
+    small_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same KB, other matcher defaults (a code change): the stale index is rebuilt."""
+    build_index(small_kb, index_dir=tmp_path)
+    inodes = {path.name: path.stat().st_ino for path in tmp_path.iterdir()}
+    monkeypatch.setattr("rag.index.MatcherParams", lambda: MatcherParams(c=MatcherParams().c * 2))
+    ensure_index(small_kb, tmp_path)
+    assert {path.name: path.stat().st_ino for path in tmp_path.iterdir()} != inodes
 
 
 def test_ensure_index_rebuilds_a_corrupt_index(small_kb: KnowledgeBase, tmp_path: Path) -> None:
