@@ -39,7 +39,9 @@ class MatcherParams:
     char_sizes: tuple[int, int] = (2, 5)
     han_sizes: tuple[int, int] = (1, 3)
     word_bigrams: bool = True
-    c: float = 1.0
+    # Chosen on dev data (kb_heldout.yaml) at the calibrated thresholds: dev paraphrases
+    # answered confidently and right with c = 1, 2, 4, 8: 157, 159, 160, 159.
+    c: float = 4.0
     slope: float = 4.0
     offset: float = 0.0
     calibration_folds: int = 3  # 0 keeps ``slope`` and ``offset`` as given
