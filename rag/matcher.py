@@ -39,9 +39,11 @@ class MatcherParams:
     char_sizes: tuple[int, int] = (2, 5)
     han_sizes: tuple[int, int] = (1, 3)
     word_bigrams: bool = True
-    # Chosen on dev data (kb_heldout.yaml) at the calibrated thresholds: dev paraphrases
-    # answered confidently and right with c = 1, 2, 4, 8: 157, 159, 160, 159.
-    c: float = 4.0
+    # Dev paraphrases (kb_heldout.yaml) answered confidently and right at the calibrated
+    # thresholds with c = 1, 2, 4: 166, 168, 169 of 180, within noise; at 4 a known question
+    # with a remark ("How do I request a refund? my email is …") was clarified and a follow-up
+    # with its own topic lost it (tests/conversations), so c stays 1.
+    c: float = 1.0
     slope: float = 4.0
     offset: float = 0.0
     calibration_folds: int = 3  # 0 keeps ``slope`` and ``offset`` as given

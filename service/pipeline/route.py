@@ -47,7 +47,7 @@ class Route(StrEnum):
 @dataclass(frozen=True, slots=True)
 class RouteThresholds:
     faq_min_score: float = 0.60  # calibrated per language: see RouterSettings
-    faq_min_score_zh: float = 0.40
+    faq_min_score_zh: float = 0.30
     faq_min_margin: float = 0.15
     answer_min_score: float = 0.37
     hard_min_chars: int = 280
