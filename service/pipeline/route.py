@@ -55,8 +55,9 @@ class RouteThresholds:
     clarify_unsure: bool = True  # ask instead of answering from an unsure match (no model)
 
     def confident_score(self, lang: Lang) -> float:
-        """The score a match needs to be answered: Chinese is matched on Han n-grams, English on
-        words, and their scores run on different scales."""
+        """The score a match needs to be answered: Chinese and English are matched on different
+        features (Han n-grams and Chinese words; word and character n-grams), so their scores
+        run on different scales."""
         return self.faq_min_score_zh if lang == "zh" else self.faq_min_score
 
 
