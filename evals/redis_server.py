@@ -40,6 +40,21 @@ class RedisServer:
     def resume(self) -> None:
         self.process.send_signal(signal.SIGCONT)
 
+    def commands_processed(self) -> int:
+        """Redis's ``total_commands_processed`` (``INFO stats``, this call included)."""
+        with socket.create_connection((self.host, self.port), timeout=5) as conn:
+            conn.sendall(b"INFO stats\r\n")
+            reply = b""
+            while b"total_commands_processed:" not in reply or not reply.endswith(b"\r\n"):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        for line in reply.decode().splitlines():
+            if line.startswith("total_commands_processed:"):
+                return int(line.split(":", 1)[1])
+        raise RedisStartError("redis-server gave no total_commands_processed")
+
 
 @contextmanager
 def start_redis_server(

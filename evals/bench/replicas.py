@@ -42,8 +42,8 @@ def run(fleet: Fleet, profile: Profile) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {case: [] for case in CASES}
     for _ in range(profile.replica_rounds):
         for case, beacons in fleets.items():
-            redis_pid = None if case == "in_process" else redis.process.pid
-            runs[case].append(saturate_replicas(beacons, profile, redis_pid=redis_pid))
+            shared = None if case == "in_process" else redis
+            runs[case].append(saturate_replicas(beacons, profile, redis=shared))
     best = {case: max(results, key=lambda r: r["requests_per_s"]) for case, results in runs.items()}
     rates = {case: result["requests_per_s"] for case, result in best.items()}
     return {
@@ -90,6 +90,8 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         beacon_us, redis_us = (
             cases[case][k] for k in ("cpu_per_request_us", "redis_cpu_per_request_us")
         )
+        commands = cases[case]["redis_commands_per_request"]
         label = f"{case.replace('_', ' ')}: CPU per request, Beacon + Redis"
-        table.append(("replicas", label, f"{beacon_us} + {redis_us} µs", "", ""))
+        value = f"{beacon_us} + {redis_us} µs ({commands} Redis commands)"
+        table.append(("replicas", label, value, "", ""))
     return table

@@ -15,6 +15,7 @@ from evals.bench.fleet import Fleet, ServiceProcess, cpu_seconds, run_loadgen
 from evals.bench.profile import Profile
 from evals.bench.requests import ask, faq_questions
 from evals.bench.summary import summarise_ms
+from evals.redis_server import RedisServer
 
 OBSERVABILITY_OFF = {"log_level": "warning", "metrics_enabled": False, "tracing_enabled": False}
 
@@ -31,16 +32,18 @@ def saturate(beacon: ServiceProcess, profile: Profile) -> dict[str, Any]:
 
 
 def saturate_replicas(
-    beacons: Sequence[ServiceProcess], profile: Profile, *, redis_pid: int | None = None
+    beacons: Sequence[ServiceProcess], profile: Profile, *, redis: RedisServer | None = None
 ) -> dict[str, Any]:
     """Saturate ``beacons`` together, each question sent to them in turn (a round-robin load
-    balancer); their CPU is summed, and Redis's (``redis_pid``) reported beside it."""
+    balancer); their CPU is summed, and ``redis``'s CPU and commands reported beside it (its CPU
+    is read in clock ticks, 10 ms, so a short run may show none; the commands never round)."""
     questions = faq_questions()
     requests = [ask(b.base_url, q, accept_json=True) for q in questions for b in beacons]
     job = {"kind": "saturate", "requests": requests, "connections": profile.saturate_connections}
     run_loadgen({**job, "duration_s": max(0.2, profile.saturate_s / 4)})  # warm-up
     cpu_before = [beacon.cpu_seconds() for beacon in beacons]
-    redis_before = cpu_seconds(redis_pid) if redis_pid is not None else 0.0
+    redis_before = cpu_seconds(redis.process.pid) if redis is not None else 0.0
+    commands_before = redis.commands_processed() if redis is not None else 0
     result = run_loadgen({**job, "duration_s": profile.saturate_s})
     per_beacon = [b.cpu_seconds() - before for b, before in zip(beacons, cpu_before, strict=True)]
     cpu = sum(per_beacon)
@@ -58,11 +61,13 @@ def saturate_replicas(
     }
     if len(beacons) > 1:  # each replica did its share of the work
         case["server_cpu_s_per_replica"] = [round(seconds, 3) for seconds in per_beacon]
-    if redis_pid is not None:
-        redis_cpu = cpu_seconds(redis_pid) - redis_before
+    if redis is not None:
+        redis_cpu = cpu_seconds(redis.process.pid) - redis_before
+        commands = redis.commands_processed() - commands_before - 1  # not the second INFO
         case["redis_cpu_per_request_us"] = (
             round(redis_cpu / completed * 1e6, 1) if completed else None
         )
+        case["redis_commands_per_request"] = round(commands / completed, 2) if completed else None
     return case
 
 

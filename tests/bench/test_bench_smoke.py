@@ -121,8 +121,10 @@ def test_replicas_compare_one_and_two_on_redis_with_in_process(report: dict[str,
         assert case["requests_per_s"] == rates[name]
         assert positive(case["cpu_per_request_us"]) and positive(case["latency"]["p99_ms"])
     for name in ("redis_1_replica", "redis_2_replicas"):  # Redis did work for these, only
-        assert positive(cases[name]["redis_cpu_per_request_us"]), name
+        assert cases[name]["redis_commands_per_request"] >= 1, name
+        assert cases[name]["redis_cpu_per_request_us"] >= 0, name  # 10 ms ticks: may read 0
     assert "redis_cpu_per_request_us" not in cases["in_process"]
+    assert "redis_commands_per_request" not in cases["in_process"]
     assert all(
         positive(seconds) for seconds in cases["redis_2_replicas"]["server_cpu_s_per_replica"]
     )
