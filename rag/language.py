@@ -63,4 +63,4 @@ def tokenize(normalized: str) -> list[str]:
 
 def han_words(run: str) -> list[str]:
     """The words of a run of Han characters ("退货要在多少天之内" → 退货 要 在 多少 天 之内)."""
-    return [word for word in rjieba.cut(run) if word.strip()]
+    return rjieba.cut(run)

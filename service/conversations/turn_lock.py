@@ -1,7 +1,7 @@
 """One turn of a conversation at a time: a second turn waits for the first (bounded), then 409.
 
-In-process locks serialise turns on one replica; replicas sharing a Redis store need a lock
-there too (a later issue).
+In-process locks serialise turns on one replica; replicas sharing a Redis store also take a
+lock there (``service.state.conversations.SharedTurnLocks``).
 """
 
 from __future__ import annotations
@@ -35,16 +35,12 @@ class TurnLocks:
         except BaseException:
             self._leave(conversation_id)
             raise
-        released = False
 
         def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                lock.release()
-                self._leave(conversation_id)
+            lock.release()
+            self._leave(conversation_id)
 
-        return release
+        return once(release)
 
     @asynccontextmanager
     async def hold(self, conversation_id: str | None) -> AsyncIterator[None]:
@@ -66,3 +62,17 @@ class TurnLocks:
 
 def _nothing() -> None:
     return None
+
+
+def once(action: Callable[[], None]) -> Callable[[], None]:
+    """``action`` on the first call only: a turn's release is reached from several paths (the
+    stream's end, a cancel, the handler's exit)."""
+    done = False
+
+    def run() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            action()
+
+    return run

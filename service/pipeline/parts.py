@@ -24,7 +24,8 @@ _JOINERS = re.compile(
 
 def count_parts(question: str) -> int:
     """Estimate how many distinct questions the message asks."""
-    # Every piece but the last is followed by a mark; empty pieces sit between repeated marks.
+    # Every piece but the last is followed by a run of marks; a message that starts with one
+    # leaves an empty first piece.
     pieces = _QUESTION_MARKS.split(question)[:-1]
     questions = sum(1 for piece in pieces if piece.strip())
     joiners = len(_JOINERS.findall(question))

@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from service.conversations.store import ConversationStoreUnavailable
 from service.conversations.turn import ConversationContext, Summary, Turn
-from service.conversations.turn_lock import TurnLocks
+from service.conversations.turn_lock import TurnLocks, once
 from service.errors import ConversationBusy
 from service.state.connection import KeySpace
 from service.state.health import STATE_ERRORS, StateHealth
@@ -170,19 +170,15 @@ class SharedTurnLocks(TurnLocks):
         except BaseException:
             release_local()
             raise
-        released = False
 
         def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                release_local()
-                if held:
-                    task = asyncio.get_running_loop().create_task(self._give_back(key, token))
-                    self._releases.add(task)
-                    task.add_done_callback(self._releases.discard)
+            release_local()
+            if held:
+                task = asyncio.get_running_loop().create_task(self._give_back(key, token))
+                self._releases.add(task)
+                task.add_done_callback(self._releases.discard)
 
-        return release
+        return once(release)
 
     async def _give_back(self, key: str, token: str) -> None:
         with contextlib.suppress(*STATE_ERRORS):
