@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
-from rag.language import is_han, normalize_text, tokenize
+from rag.language import han_words, is_han, normalize_text, tokenize
 
 FloatArray = npt.NDArray[np.float32]
 CodeArray = npt.NDArray[np.uint32]
@@ -34,6 +34,8 @@ class EmbeddingsUnavailable(RuntimeError):
 class NgramHasher:
     """Turn text into stable 32-bit n-gram feature codes with sublinear-tf weights.
 
+    ``han_words`` adds each Han run's words (segmented by rjieba) beside its character n-grams.
+
     Features of a token are cached, so a query costs one dictionary look-up per known word.
     """
 
@@ -44,11 +46,13 @@ class NgramHasher:
         han_sizes: tuple[int, int] = (1, 3),
         word_weight: float = 1.0,
         word_bigrams: bool = False,
+        han_words: bool = False,
     ) -> None:
         self.char_sizes = char_sizes
         self.han_sizes = han_sizes
         self.word_weight = word_weight
         self.word_bigrams = word_bigrams
+        self.han_words = han_words
         self._cache: dict[str, tuple[CodeArray, FloatArray]] = {}
 
     def features(self, text: str) -> tuple[CodeArray, FloatArray]:
@@ -79,6 +83,10 @@ class NgramHasher:
             # A lone Han character is ambiguous; bigrams and trigrams carry the meaning.
             weights = [0.5 if len(g) == 1 else 1.0 for g in grams]
             codes = [_crc("h", g) for g in grams]
+            if self.han_words:
+                words = han_words(token)
+                codes += [_crc("hw", word) for word in words]
+                weights += [1.0] * len(words)
         else:
             grams = _ngrams(f" {token} ", *self.char_sizes)
             codes = [_crc("w", token)] + [_crc("c", g) for g in grams]
