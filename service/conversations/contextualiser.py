@@ -23,7 +23,7 @@ MAX_SCAN_CHARS = 400  # a follow-up is short; longer text is never rewritten or 
 MAX_FOLLOW_UP_WORDS = 9
 MAX_FOLLOW_UP_HAN = 16
 _POINTERS_EN = frozenset(
-    {"that", "it", "this", "those", "these", "them", "there", "one", "ones", "then"}
+    {"that", "it", "this", "those", "these", "they", "them", "there", "one", "ones", "then"}
 )
 _CONTINUERS_EN = frozenset({"and", "also", "what", "how", "then"})
 _POINTERS_ZH = ("那", "这", "它", "呢", "还有", "还要", "还能", "还可以")

@@ -125,10 +125,11 @@ async def _plan_admitted(
             query, retrieval = turn.rules_question, rules
             reason = turn.rules_reason or "as_asked"
             turn = replace(turn, standalone_question=query, reason=reason)
-    if query != normalized and _unsure(query, retrieval, context):
-        # "好的，那怎么取消订单？" points back in form only: its own words may be enough.
+    if query != normalized and turn.reason != "carried_order_id":
+        # "好的，那怎么取消订单？" points back in form only: its own words may be enough. (An
+        # order number carried in stands for "my order": the rewrite keeps it.)
         own = await retrieve_evidence(normalized, context)
-        if not own.failed and not _unsure(ask.question, own, context):
+        if _own_words_win(ask.question, own, query, retrieval, context):
             retrieval, turn = (
                 own,
                 replace(turn, standalone_question=ask.question, reason="as_asked"),
@@ -223,6 +224,23 @@ def _unsure(question: str, retrieval: Retrieval, context: AskContext) -> bool:
     thresholds = context.services.config.thresholds
     features = extract_features(question, retrieval.evidence, parts=retrieval.parts)
     return unsure_reason(by_part(features, thresholds), thresholds) is not None
+
+
+def _own_words_win(
+    question: str, own: Retrieval, rewrite: str, rewritten: Retrieval, context: AskContext
+) -> bool:
+    """The customer's own words name an entry for sure, and the rewrite does not clearly point
+    elsewhere: it is unsure, or it prefers the entry in play by less than twice the margin that
+    makes a match confident ("好的，那怎么取消订单 — 怎么查订单物流": tracking 0.73, cancelling
+    0.55; "how long does that take — refund" ranks delivery, the own words' entry, 0.42 below)."""
+    if own.failed or not own.evidence or _unsure(question, own, context):
+        return False
+    if rewritten.failed or _unsure(rewrite, rewritten, context):
+        return True
+    named = own.evidence[0].id
+    scores = {item.id: item.score for item in rewritten.evidence}
+    lead = rewritten.evidence[0].score - scores.get(named, 0.0)
+    return lead < 2 * context.services.config.thresholds.faq_min_margin
 
 
 def _language(question: str, locale: str | None) -> Lang:
