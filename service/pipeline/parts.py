@@ -32,6 +32,14 @@ def count_parts(question: str) -> int:
     return max(1, questions, 1 + joiners)
 
 
+def split_remark(question: str) -> tuple[str, str]:
+    """The message up to its last run of question marks, and the remark after it ("How do I
+    buy? I've never done it before"); a message with no remark is all question."""
+    end = max((mark.end() for mark in _QUESTION_MARKS.finditer(question)), default=0)
+    remark = question[end:].strip()
+    return (question[:end], remark) if end and remark else (question, "")
+
+
 def split_parts(question: str) -> list[str]:
     """The questions of a message, in order: split after each run of question marks and before
     each joiner. A trailing remark stays with the question before it."""

@@ -2,7 +2,8 @@
 
 A message that asks several things ("how do I change my address? and how long is delivery?")
 is also searched one question at a time (``parts``): each part is then matched like a question
-of its own, and two parts one entry answers are one question. A search that fails (index down,
+of its own, and two parts one entry answers are one question. A remark after the last question
+that matches nothing is left out of the search. A search that fails (index down,
 too slow) is not an error for the customer: the plan hands the request over to a person, and the
 step says so with its ``fallback``.
 """
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from rag.retriever import Evidence
 from service.errors import DataError
-from service.pipeline.parts import MAX_PARTS, count_parts, split_parts
+from service.pipeline.parts import MAX_PARTS, count_parts, split_parts, split_remark
 from service.resilience.degrade import Fallback
 
 if TYPE_CHECKING:
@@ -39,11 +40,12 @@ class Retrieval:
 async def retrieve_evidence(question: str, context: AskContext) -> Retrieval:
     """Step: the evidence for ``question`` (the guard-normalised or standalone question)."""
     services = context.services
-    pieces = split_parts(question) if count_parts(question) >= 2 else []
+    floor = services.config.thresholds.answer_min_score
     with context.span("beacon.retrieve") as span:
         started = time.perf_counter()
         try:
-            found = await _search(question, context)
+            found, question = await _without_remark(question, floor, context)
+            pieces = split_parts(question) if count_parts(question) >= 2 else []
             parts = [await _search(piece, context) for piece in pieces[:MAX_PARTS]]
         except DataError as error:
             services.metrics.retrieval_duration.observe(time.perf_counter() - started)
@@ -57,8 +59,23 @@ async def retrieve_evidence(question: str, context: AskContext) -> Retrieval:
         services.metrics.retrieval_empty.inc()
     if len(parts) < 2:
         return Retrieval(found)
-    floor = services.config.thresholds.answer_min_score
     return Retrieval(_parts_first(found, parts, floor), parts=tuple(parts))
+
+
+async def _without_remark(
+    question: str, floor: float, context: AskContext
+) -> tuple[tuple[Evidence, ...], str]:
+    """The candidates for ``question``, and the text they are for: a remark after the last
+    question that matches no entry on its own ("How do I request a refund? my email is …") is
+    left out, as a part of a message that matches nothing is (its words only dilute the match)."""
+    found = await _search(question, context)
+    asked, remark = split_remark(question)
+    if not remark or not found:
+        return found, question
+    aside = await _search(remark, context)
+    if aside and aside[0].score >= floor:
+        return found, question
+    return await _search(asked, context), asked
 
 
 async def _search(question: str, context: AskContext) -> tuple[Evidence, ...]:
