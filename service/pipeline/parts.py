@@ -37,7 +37,8 @@ def split_remark(question: str) -> tuple[str, str]:
     buy? I've never done it before"); a message with no remark is all question."""
     end = max((mark.end() for mark in _QUESTION_MARKS.finditer(question)), default=0)
     remark = question[end:].strip()
-    return (question[:end], remark) if end and remark else (question, "")
+    asked = question[:end]
+    return (asked, remark) if remark and asked.strip(" ?？") else (question, "")
 
 
 def split_parts(question: str) -> list[str]:
