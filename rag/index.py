@@ -96,9 +96,17 @@ def build_faq_index(kb: KnowledgeBase, embeddings: Embeddings) -> FaqIndex:
     matrix = embed_documents_matrix(embeddings, texts)
     vectors = faiss.IndexFlatIP(matrix.shape[1])
     vectors.add(np.ascontiguousarray(matrix))
+    # Out-of-scope texts train the matcher only (negatives); they are not searchable rows.
+    negatives = [text for texts_of in kb.out_of_scope.values() for text in texts_of]
+    labels: list[str | None] = [entry_id for entry_id, _, _ in rows]
+    labels += [None] * len(negatives)
     # Hashing vectors repeat the matcher's own n-grams; a dense model adds what words miss.
-    dense = None if embedding_name(embeddings) == "hashing" else matrix
-    matcher = IntentMatcher.train(texts, [entry_id for entry_id, _, _ in rows], dense=dense)
+    dense = None
+    if embedding_name(embeddings) != "hashing":
+        dense = matrix
+        if negatives:
+            dense = np.vstack([matrix, embed_documents_matrix(embeddings, negatives)])
+    matcher = IntentMatcher.train([*texts, *negatives], labels, dense=dense)
     langs = [lang for _, lang, _ in rows]
     manifest = IndexManifest(
         format_version=FORMAT_VERSION,

@@ -3,6 +3,9 @@
 Every entry carries an id, a source and a version so an answer can be cited, and the whole
 knowledge base has a content version (``kb-<sha256 prefix>``) that the index and any answer
 cache key on: change one answer and the version changes.
+
+A file may instead hold ``out_of_scope``: messages no entry answers, per language. They are never
+answered or indexed; the intent matcher learns from them what is not evidence for any entry.
 """
 
 from __future__ import annotations
@@ -81,16 +84,17 @@ class KnowledgeBase:
     """An ordered, validated collection of FAQ entries with a content-derived version."""
 
     entries: tuple[FaqEntry, ...]
+    out_of_scope: Mapping[Lang, tuple[str, ...]] = field(default_factory=dict)
+    """Messages no entry answers (the matcher's negative examples)."""
     version: str = field(init=False)
     _by_id: Mapping[str, FaqEntry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        canonical = json.dumps(
-            [entry.to_json() for entry in self.entries],
-            ensure_ascii=False,
-            sort_keys=True,
-            separators=(",", ":"),
-        )
+        content: object = [entry.to_json() for entry in self.entries]
+        if self.out_of_scope:
+            negatives = {lang: list(texts) for lang, texts in self.out_of_scope.items()}
+            content = {"entries": content, "out_of_scope": negatives}
+        canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(canonical.encode()).hexdigest()
         object.__setattr__(self, "version", "kb-" + digest[:12])
         object.__setattr__(self, "_by_id", MappingProxyType({e.id: e for e in self.entries}))
@@ -125,8 +129,14 @@ def load_knowledge_base(kb_dir: Path) -> KnowledgeBase:
         raise KnowledgeBaseError(f"{kb_dir}: no *.yaml knowledge-base files")
     entries: list[FaqEntry] = []
     origin: dict[str, Path] = {}
+    out_of_scope: dict[Lang, tuple[str, ...]] = {}
     for path in paths:
-        for entry in _load_file(path):
+        data = _read_file(path)
+        if "out_of_scope" in data:
+            for lang, texts in _out_of_scope(path, data).items():
+                out_of_scope[lang] = (*out_of_scope.get(lang, ()), *texts)
+            continue
+        for entry in _load_entries(path, data):
             if entry.id in origin:
                 first = origin[entry.id].name
                 raise KnowledgeBaseError(
@@ -136,15 +146,33 @@ def load_knowledge_base(kb_dir: Path) -> KnowledgeBase:
             entries.append(entry)
     if not entries:
         raise KnowledgeBaseError(f"{kb_dir}: the knowledge-base files hold no entries")
-    return KnowledgeBase(tuple(entries))
+    return KnowledgeBase(tuple(entries), out_of_scope)
 
 
-def _load_file(path: Path) -> list[FaqEntry]:
+def _read_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise KnowledgeBaseError(f"{path.name}: cannot read: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+    if not isinstance(data, dict):
+        raise KnowledgeBaseError(f"{path.name}: expected a mapping")
+    return data
+
+
+def _out_of_scope(path: Path, data: dict[str, Any]) -> dict[Lang, tuple[str, ...]]:
+    if set(data) != {"out_of_scope"}:
+        raise KnowledgeBaseError(f"{path.name}: 'out_of_scope' files hold nothing else")
+    try:
+        texts = _lang_map(data["out_of_scope"], "out_of_scope", list)
+    except KnowledgeBaseError as exc:
+        raise KnowledgeBaseError(f"{path.name}: {exc}") from None
+    if any(not text.strip() for lang_texts in texts.values() for text in lang_texts):
+        raise KnowledgeBaseError(f"{path.name}: empty out_of_scope text")
+    return {lang: tuple(lang_texts) for lang, lang_texts in texts.items()}
+
+
+def _load_entries(path: Path, data: dict[str, Any]) -> list[FaqEntry]:
+    if not isinstance(data.get("entries"), list):
         raise KnowledgeBaseError(f"{path.name}: expected a mapping with an 'entries' list")
     entries = []
     for position, raw in enumerate(data["entries"]):

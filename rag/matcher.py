@@ -103,13 +103,14 @@ class IntentMatcher:
     def train(
         cls,
         texts: Sequence[str],
-        labels: Sequence[str],
+        labels: Sequence[str | None],
         params: MatcherParams | None = None,
         *,
         dense: FloatArray | None = None,
     ) -> IntentMatcher:
         """Fit on ``texts`` with entry ids ``labels``; label order follows first appearance.
 
+        A label of None marks a text no entry answers: a negative example for every entry.
         ``dense`` (one unit embedding per text) adds the embedding block to the features."""
         params = params or MatcherParams()
         hasher = params.hasher()
@@ -122,7 +123,7 @@ class IntentMatcher:
         if dense is not None:
             block = sparse.csr_matrix(dense * np.float32(params.dense_weight))
             features = sparse.hstack([features, block], format="csr")
-        classes = list(dict.fromkeys(labels))
+        classes = [label for label in dict.fromkeys(labels) if label is not None]
         if len(classes) < 2:  # nothing to tell apart: the matcher abstains (all scores 0)
             coef = np.zeros((len(columns), len(classes)), np.float32)
             return cls(
@@ -133,10 +134,13 @@ class IntentMatcher:
                 intercept=np.full(len(classes), -np.inf, np.float32),
                 params=params,
             )
-        y = np.array([classes.index(label) for label in labels])
+        # Out-of-scope texts form one more class, fitted and then dropped: only its rows matter.
+        position: dict[str | None, int] = {label: i for i, label in enumerate(classes)}
+        y = np.array([position.get(label, len(classes)) for label in labels])
         weights, bias = _fit(features, y, params.c)
+        weights, bias = weights[: len(classes)], bias[: len(classes)]
         if params.calibration_folds >= 2:
-            params = _calibrated(params, features, y)
+            params = _calibrated(params, features, y, entries=len(classes))
         split = len(columns)
         return cls(
             labels=classes,
@@ -243,28 +247,30 @@ def _fit(
 
 
 def _calibrated(
-    params: MatcherParams, features: sparse.csr_matrix, y: npt.NDArray[np.int_]
+    params: MatcherParams, features: sparse.csr_matrix, y: npt.NDArray[np.int_], *, entries: int
 ) -> MatcherParams:
     """Platt-scale the decisions seen on held-out folds, so that a score reads as "this entry is
     the answer". Each fold also leaves a third of the entries out of training: their rows stand
-    for questions the KB cannot answer. Positives are the right entry's decision on in-KB rows;
-    negatives are the best wrong entry's decision and the best decision on out-of-KB rows."""
+    for questions the KB cannot answer, as the out-of-scope rows (label ``entries``) do.
+    Positives are the right entry's decision on in-KB rows; negatives are the best wrong entry's
+    decision and the best decision on out-of-KB and out-of-scope rows."""
     folds = params.calibration_folds
-    if len(y) < _MIN_CALIBRATION_ROWS or len(np.unique(y)) < _MIN_CALIBRATION_ENTRIES:
+    if len(y) < _MIN_CALIBRATION_ROWS or len(np.unique(y[y < entries])) < _MIN_CALIBRATION_ENTRIES:
         return params  # too little held-out evidence: a fitted curve would be noise
     right: list[float] = []
     wrong: list[float] = []
     row_fold = np.arange(len(y)) % folds  # rows are grouped by entry, so this stratifies
     entry_fold = y % folds
     for fold in range(folds):
-        train = (row_fold != fold) & (entry_fold != fold)
+        train = (row_fold != fold) & ((entry_fold != fold) | (y == entries))
         classes = np.unique(y[train])
-        if len(classes) < 2:
+        if len(classes[classes < entries]) < 2:
             continue
         weights, bias = _fit(features[train], y[train], params.c)
+        kept = classes < entries  # the out-of-scope class is no answer: its decision is dropped
         test = row_fold == fold
-        decisions = np.asarray(features[test] @ weights.T) + bias
-        position = {int(label): i for i, label in enumerate(classes)}
+        decisions = np.asarray(features[test] @ weights[kept].T) + bias[kept]
+        position = {int(label): i for i, label in enumerate(classes[kept])}
         for row, label in zip(decisions, y[test].tolist(), strict=True):
             mine = position.get(label)
             if mine is None:

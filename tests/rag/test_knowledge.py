@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import rag
 from rag.knowledge import (
@@ -131,3 +132,39 @@ def test_shipped_knowledge_base_is_valid_and_bilingual() -> None:
     for entry in kb:
         assert entry.question["en"] and entry.question["zh"]
         assert entry.paraphrases.get("en") and entry.paraphrases.get("zh")
+
+
+def write_out_of_scope(kb_dir: Path, texts: dict[str, list[str]], name: str = "zz.yaml") -> None:
+    text = yaml.safe_dump({"out_of_scope": texts}, allow_unicode=True)
+    (kb_dir / name).write_text(text, encoding="utf-8")
+
+
+def test_out_of_scope_texts_load_apart_from_entries_and_version_the_kb(tmp_path: Path) -> None:
+    """An ``out_of_scope`` file adds no entry; its texts are kept per language and are part of
+    the KB's version (the matcher trains on them)."""
+    plain = load_knowledge_base(write_kb(tmp_path / "a", SMALL_KB))
+    kb_dir = write_kb(tmp_path / "b", SMALL_KB)
+    write_out_of_scope(kb_dir, {"en": ["what's the weather"], "zh": ["今天天气怎么样"]})
+    with_negatives = load_knowledge_base(kb_dir)
+    assert [e.id for e in with_negatives] == [e.id for e in plain]
+    assert with_negatives.out_of_scope == {"en": ("what's the weather",), "zh": ("今天天气怎么样",)}
+    assert with_negatives.version != plain.version
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"out_of_scope": {"fr": ["bonjour"]}}, "unknown language 'fr'"),
+        ({"out_of_scope": {"en": "not a list"}}, "out_of_scope.en must be a list"),
+        ({"out_of_scope": {"en": [" "]}}, "empty out_of_scope text"),
+        ({"out_of_scope": {"en": ["hi"]}, "entries": []}, "hold nothing else"),
+    ],
+)
+def test_malformed_out_of_scope_files_are_rejected(
+    tmp_path: Path, content: dict[str, Any], message: str
+) -> None:
+    kb_dir = write_kb(tmp_path, SMALL_KB)
+    (kb_dir / "zz.yaml").write_text(yaml.safe_dump(content), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=message) as caught:
+        load_knowledge_base(kb_dir)
+    assert "zz.yaml" in str(caught.value)

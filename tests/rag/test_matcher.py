@@ -100,3 +100,17 @@ def test_matcher_learns_from_an_embedding_block(tmp_path: Path) -> None:
         loaded.predict_scores("zzqx", towards_cancel),
         matcher.predict_scores("zzqx", towards_cancel),
     )
+
+
+def test_out_of_scope_texts_teach_the_matcher_what_no_entry_answers() -> None:
+    """Texts labelled None are negatives for every entry: a question like them scores lower
+    than without them, and they add no label."""
+    texts = ["refund please", "money back", "cancel order", "stop my purchase"]
+    labels: list[str | None] = ["refund", "refund", "cancel", "cancel"]
+    negatives = ["stock price today", "what is the stock market doing", "price of gold"]
+    plain = IntentMatcher.train(texts, labels)
+    taught = IntentMatcher.train([*texts, *negatives], [*labels, *[None] * len(negatives)])
+    assert taught.labels == plain.labels == ("refund", "cancel")
+    question = "stock price of apple"
+    assert taught.predict_scores(question).max() < plain.predict_scores(question).max()
+    assert np.argmax(taught.predict_scores("I want my money back")) == 0
