@@ -1,4 +1,5 @@
-"""The demo KB's paraphrases train the matcher; the eval suites must stay unseen by it.
+"""The demo KB's paraphrases and out-of-scope texts train the matcher; the eval suites must stay
+unseen by it.
 
 A question copied from a suite (or from Bitext) into the KB would pass its case by memory, not
 by retrieval. Texts are compared on their letters, digits and Han characters only, so a copy with
@@ -30,13 +31,21 @@ def matching_key(text: str) -> str:
     )
 
 
+OUT_OF_SCOPE = "(out of scope)"
+
+
 def kb_rows() -> list[tuple[str, str]]:
-    """(entry id, text) for every question and paraphrase of the demo KB."""
+    """(entry id, text) for every question and paraphrase of the demo KB, and its out-of-scope
+    texts (the matcher trains on them too) under ``OUT_OF_SCOPE``."""
+    kb = load_knowledge_base(DEFAULT_KB_DIR)
     return [
-        (entry.id, text)
-        for entry in load_knowledge_base(DEFAULT_KB_DIR)
-        for lang, question in entry.question.items()
-        for text in (question, *entry.paraphrases.get(lang, []))
+        *(
+            (entry.id, text)
+            for entry in kb
+            for lang, question in entry.question.items()
+            for text in (question, *entry.paraphrases.get(lang, []))
+        ),
+        *((OUT_OF_SCOPE, text) for texts in kb.out_of_scope.values() for text in texts),
     ]
 
 
