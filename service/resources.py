@@ -85,6 +85,7 @@ def route_thresholds(settings: Settings) -> RouteThresholds:
         faq_min_score_zh=options.faq_min_score_zh,
         faq_min_margin=options.faq_min_margin,
         answer_min_score=options.answer_min_score,
+        answer_min_score_zh=options.answer_min_score_zh,
         hard_min_chars=options.hard_min_chars,
         faq_direct=faq_direct,
     )

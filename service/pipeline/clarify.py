@@ -46,9 +46,9 @@ class Clarification:
 
 
 def build_clarification(
-    evidence: Sequence[Evidence], *, lang: Lang, prompts: PromptSet, min_score: float
+    plausible: Sequence[Evidence], *, lang: Lang, prompts: PromptSet
 ) -> Clarification:
-    """Ask which of the plausible candidates (score at least ``min_score``) the customer means."""
-    candidates = [item for item in evidence if item.score >= min_score][:MAX_SUGGESTIONS]
+    """Ask which of the ``plausible`` candidates (above the refusal threshold) is meant."""
+    candidates = plausible[:MAX_SUGGESTIONS]
     suggestions = tuple(Suggestion(id=item.id, title=item.title) for item in candidates)
     return Clarification(question=prompts["clarify"].render(lang), suggestions=suggestions)

@@ -62,7 +62,8 @@ def compose_answer(
     if evidence is None:
         return handoff_composition(prompts, lang, ticket_id)
     use_model = config.uses_model
-    usable = [item for item in evidence if item.score >= config.thresholds.answer_min_score]
+    thresholds = config.thresholds
+    usable = [item for item in evidence if item.score >= thresholds.refusal_score(item.lang)]
     route = decision.route
     if route is Route.OUT_OF_SCOPE:
         return Composition(
@@ -75,9 +76,7 @@ def compose_answer(
             finish_reason="refused",
         )
     if route is Route.CLARIFY:  # unsure: ask, and cite nothing (no entry is answered from)
-        clarification = build_clarification(
-            evidence, lang=lang, prompts=prompts, min_score=config.thresholds.answer_min_score
-        )
+        clarification = build_clarification(usable, lang=lang, prompts=prompts)
         return Composition(
             tier="clarify",
             model="none",

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rag.language import detect_language
 from rag.retriever import Evidence
 from service.errors import DataError
 from service.pipeline.parts import MAX_PARTS, count_parts, split_parts, split_remark
@@ -40,7 +41,8 @@ class Retrieval:
 async def retrieve_evidence(question: str, context: AskContext) -> Retrieval:
     """Step: the evidence for ``question`` (the guard-normalised or standalone question)."""
     services = context.services
-    floor = services.config.thresholds.answer_min_score
+    thresholds = services.config.thresholds
+    floor = thresholds.refusal_score(detect_language(question))
     with context.span("beacon.retrieve") as span:
         started = time.perf_counter()
         try:
@@ -55,7 +57,7 @@ async def retrieve_evidence(question: str, context: AskContext) -> Retrieval:
         span.set_attribute("beacon.retrieval.scores", [round(item.score, 4) for item in found])
         if len(parts) >= 2:
             span.set_attribute("beacon.retrieval.parts", [p[0].id if p else "" for p in parts])
-    if not found or found[0].score < services.config.thresholds.answer_min_score:
+    if not found or found[0].score < floor:
         services.metrics.retrieval_empty.inc()
     if len(parts) < 2:
         return Retrieval(found)

@@ -46,10 +46,11 @@ class Route(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RouteThresholds:
-    faq_min_score: float = 0.60  # calibrated per language: see RouterSettings
+    faq_min_score: float = 0.50  # calibrated per language: see RouterSettings
     faq_min_score_zh: float = 0.30
     faq_min_margin: float = 0.15
     answer_min_score: float = 0.37
+    answer_min_score_zh: float = 0.24
     hard_min_chars: int = 280
     faq_direct: bool = True
     clarify_unsure: bool = True  # ask instead of answering from an unsure match (no model)
@@ -59,6 +60,10 @@ class RouteThresholds:
         features (Han n-grams and Chinese words; word and character n-grams), so their scores
         run on different scales."""
         return self.faq_min_score_zh if lang == "zh" else self.faq_min_score
+
+    def refusal_score(self, lang: Lang) -> float:
+        """Below this score a match is no evidence at all (refuse); per language, as above."""
+        return self.answer_min_score_zh if lang == "zh" else self.answer_min_score
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +169,8 @@ def by_part(features: RouteFeatures, thresholds: RouteThresholds) -> RouteFeatur
     entry answers are one question ("do you ship to Australia, and are there customs fees?").
     Parts answered by different entries are each held to the one-question standard: the weakest
     part's score and margin decide whether the message is answered or clarified."""
-    relevant = [p for p in features.part_matches if p.score >= thresholds.answer_min_score]
+    floor = thresholds.refusal_score(features.lang)
+    relevant = [p for p in features.part_matches if p.score >= floor]
     entries = {part.entry for part in relevant}
     if not entries:
         return features
@@ -197,7 +203,7 @@ def choose_route(features: RouteFeatures, thresholds: RouteThresholds) -> RouteD
         return decide(Route.TOOL, "order_number")
     if features.off_topic:
         return decide(Route.OUT_OF_SCOPE, "off_topic_request")
-    if features.top_score < thresholds.answer_min_score:
+    if features.top_score < thresholds.refusal_score(features.lang):
         return decide(Route.OUT_OF_SCOPE, "low_retrieval_score")
     unsure = unsure_reason(features, thresholds)
     if unsure is not None and thresholds.clarify_unsure:

@@ -17,14 +17,27 @@ def test_shipped_thresholds_are_the_dev_calibration(demo_index_dir: Path) -> Non
     retriever = build_retriever(settings, load_knowledge_base(DEFAULT_KB_DIR))
     english, chinese = calibrate(retriever, "en"), calibrate(retriever, "zh")
     shipped, thresholds = RouterSettings(), RouteThresholds()
-    assert (english.faq_min_score, chinese.faq_min_score, english.faq_min_margin) == (
+    calibrated = (
+        english.answer_min_score,
+        chinese.answer_min_score,
+        english.faq_min_score,
+        chinese.faq_min_score,
+        english.faq_min_margin,
+        chinese.faq_min_margin,
+    )
+    assert calibrated == (
+        shipped.answer_min_score,
+        shipped.answer_min_score_zh,
         shipped.faq_min_score,
         shipped.faq_min_score_zh,
         shipped.faq_min_margin,
+        shipped.faq_min_margin,
     )
-    assert (thresholds.confident_score("en"), thresholds.confident_score("zh")) == (
-        shipped.faq_min_score,
-        shipped.faq_min_score_zh,
-    )
+    assert (
+        thresholds.refusal_score("en"),
+        thresholds.refusal_score("zh"),
+        thresholds.confident_score("en"),
+        thresholds.confident_score("zh"),
+    ) == calibrated[:4]
     assert thresholds.faq_min_margin == shipped.faq_min_margin
     assert english.precision >= PRECISION and chinese.precision >= PRECISION
