@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
-from rag.language import han_words, is_han, normalize_text, tokenize
+from rag.language import content_tokens, han_words, is_han, normalize_text
 
 FloatArray = npt.NDArray[np.float32]
 CodeArray = npt.NDArray[np.uint32]
@@ -57,7 +57,7 @@ class NgramHasher:
 
     def features(self, text: str) -> tuple[CodeArray, FloatArray]:
         """Return unique feature codes of ``text`` and their weights ``w * (1 + ln tf)``."""
-        tokens = tokenize(normalize_text(text))
+        tokens = content_tokens(normalize_text(text))
         if not tokens:
             return np.empty(0, np.uint32), np.empty(0, np.float32)
         parts = [self._token_features(token) for token in tokens]

@@ -61,6 +61,20 @@ def tokenize(normalized: str) -> list[str]:
     return _TOKEN.findall(normalized)
 
 
+# A run of this many digits or more is an identifier (an order, phone or card number): it tells
+# nothing about what is asked, and as an unseen word it would dilute every match.
+IDENTIFIER_DIGITS = 5
+
+
+def content_tokens(normalized: str) -> list[str]:
+    """The tokens of already-normalised text that carry meaning: identifiers left out."""
+    return [
+        token
+        for token in _TOKEN.findall(normalized)
+        if not (len(token) >= IDENTIFIER_DIGITS and token.isdigit())
+    ]
+
+
 def han_words(run: str) -> list[str]:
     """The words of a run of Han characters ("退货要在多少天之内" → 退货 要 在 多少 天 之内)."""
     return rjieba.cut(run)

@@ -22,7 +22,15 @@ from langchain_core.embeddings import Embeddings
 from rag.embeddings import FloatArray, embed_query_vector, embedding_name
 from rag.index import FaqIndex, IndexNotLoadedError, configure_faiss_threads, kb_rows
 from rag.knowledge import KnowledgeBase
-from rag.language import Lang, detect_language, han_words, is_han, normalize_text, tokenize
+from rag.language import (
+    Lang,
+    content_tokens,
+    detect_language,
+    han_words,
+    is_han,
+    normalize_text,
+    tokenize,
+)
 
 IntArray = npt.NDArray[np.intp]
 
@@ -68,7 +76,7 @@ def lexical_terms(text: str) -> set[str]:
     words. (Han bigrams made "退货要在多少天之内" share only three of its eight terms with
     "退货期限是多少天": cross-word bigrams like 货要 and 天之 counted as rare unknown words.)"""
     terms: set[str] = set()
-    for token in tokenize(normalize_text(text)):
+    for token in content_tokens(normalize_text(text)):
         if is_han(token):
             terms.update(han_words(token))
         elif len(token) > 3 and token.endswith("s") and not token.endswith("ss"):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.language import detect_language, normalize_text, tokenize
+from rag.language import content_tokens, detect_language, normalize_text, tokenize
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,21 @@ def test_chinese_is_segmented_into_words() -> None:
     shared = lexical_terms("退货要在多少天之内") & lexical_terms("退货期限是多少天？")
     assert shared == {"退货", "多少", "天"}
     assert lexical_terms("我的 orders 怎么退货") == {"我", "的", "order", "怎么", "退货"}
+
+
+def test_identifiers_carry_no_meaning_short_numbers_do() -> None:
+    """An order, phone or card number is left out; "7 days" and "2fa" keep their numbers."""
+    assert content_tokens("cancel order 113542617735902") == ["cancel", "order"]
+    assert content_tokens("退货 7 天 2fa 1234") == ["退货", "7", "天", "2fa", "1234"]
+    assert content_tokens("bc 100003") == ["bc"]
+
+
+@given(st.text())
+def test_content_tokens_are_tokens(text: str) -> None:
+    """Leaving identifiers out only ever removes whole all-digit tokens of five or more."""
+    normalized = normalize_text(text)
+    kept, tokens = content_tokens(normalized), tokenize(normalized)
+    dropped = list(tokens)
+    for token in kept:
+        dropped.remove(token)
+    assert all(token.isdigit() and len(token) >= 5 for token in dropped)

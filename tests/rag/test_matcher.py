@@ -114,3 +114,12 @@ def test_out_of_scope_texts_teach_the_matcher_what_no_entry_answers() -> None:
     question = "stock price of apple"
     assert taught.predict_scores(question).max() < plain.predict_scores(question).max()
     assert np.argmax(taught.predict_scores("I want my money back")) == 0
+
+
+def test_an_order_number_does_not_dilute_a_match(small_kb: KnowledgeBase) -> None:
+    """An identifier is no evidence either way: the question scores as it would without it."""
+    matcher = train_on(small_kb)
+    np.testing.assert_array_equal(
+        matcher.predict_scores("please cancel the order 113542617735902"),
+        matcher.predict_scores("please cancel the order"),
+    )
