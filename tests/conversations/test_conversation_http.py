@@ -56,6 +56,28 @@ def test_follow_up_is_answered_from_the_topic_in_play(
     assert meta["route"] == "faq" and first_citation(events) in REFUND_ENTRIES
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "entry", "reason"),
+    [
+        ("怎么查看订单物流？", "好的，那怎么取消订单？", "order-cancel", None),
+        ("How do I track my order?", "ok, then how do I cancel my order?", "order-cancel", None),
+        ("How do I use a gift card?", "do they expire?", "gift-cards", "follow_up_active_entry"),
+    ],
+)
+def test_a_follow_up_is_answered_from_its_own_words_when_they_name_an_entry(
+    beacon: AppHandle, first: str, second: str, entry: str, reason: str | None
+) -> None:
+    """ "那" and "then" point back in form only: when the customer's own words name an entry for
+    sure, the answer comes from it, not from the topic in play. "do they expire?" names none,
+    so it is resolved against the gift card it points back to."""
+    conversation = f"conv-own-{len(first)}-{len(second)}"
+    turn(beacon, first, conversation)
+    events = turn(beacon, second, conversation)
+    meta = events[0].data
+    assert meta.get("context", {}).get("reason") == reason
+    assert meta["route"] == "faq" and first_citation(events) == entry
+
+
 def test_the_same_follow_up_alone_is_not_rewritten(beacon: AppHandle) -> None:
     """Without a conversation the question is asked as is (turn 1, no context)."""
     _, events = ask_sse(beacon.url, "how long does that take?")

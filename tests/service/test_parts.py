@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.pipeline.parts import count_parts, split_parts
+from service.pipeline.parts import count_parts, split_parts, split_remark
 
 _DROPPED = set(" ,，.。;；:：!！?？")
 
@@ -50,3 +50,31 @@ def test_splitting_loses_no_words(question: str) -> None:
 )
 def test_a_counted_second_question_is_split_out(question: str) -> None:
     assert count_parts(question) == len(split_parts(question)) == 2
+
+
+@pytest.mark.parametrize(
+    ("message", "asked", "remark"),
+    [
+        ("How do I buy? I've never done it before", "How do I buy?", "I've never done it before"),
+        ("退款怎么申请？我的邮箱是 a@b.c", "退款怎么申请？", "我的邮箱是 a@b.c"),
+        ("a? b?? c", "a? b??", "c"),
+        ("How do I get a refund?", "How do I get a refund?", ""),
+        ("no question mark at all", "no question mark at all", ""),
+        ("?? only marks first", "?? only marks first", ""),
+    ],
+)
+def test_a_remark_after_the_last_question_is_set_apart(
+    message: str, asked: str, remark: str
+) -> None:
+    assert split_remark(message) == (asked, remark)
+
+
+@given(st.text(max_size=300))
+def test_setting_a_remark_apart_loses_nothing(message: str) -> None:
+    """The question part and the remark, with the blanks between, are the whole message."""
+    asked, remark = split_remark(message)
+    if remark:
+        assert message.startswith(asked) and message[len(asked) :].strip() == remark
+        assert asked.endswith(("?", "？")) and asked.strip(" ?？")
+    else:
+        assert asked == message
