@@ -6,6 +6,9 @@ embeddings), TF-IDF weighted and L2-normalised; the model is a one-vs-rest ``Lin
 the feature codes seen in training get a column, so the persisted state is small: arrays in
 ``matcher.npz`` (loaded with ``allow_pickle=False``) and parameters in JSON. Never pickle.
 
+Texts labelled None (the KB's ``out_of_scope`` messages) are negatives for every entry: they
+teach the matcher which words are no evidence ("stock price" is not a price-match question).
+
 With dense embeddings (MiniLM), each text's unit embedding, scaled by ``dense_weight``, is a
 second feature block beside the n-grams, so the classifier learns from both (``dense_coef``).
 

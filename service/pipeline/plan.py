@@ -231,8 +231,8 @@ def _own_words_win(
 ) -> bool:
     """The customer's own words name an entry for sure, and the rewrite does not clearly point
     elsewhere: it is unsure, or it prefers the entry in play by less than twice the margin that
-    makes a match confident ("好的，那怎么取消订单 — 怎么查订单物流": tracking 0.73, cancelling
-    0.55; "how long does that take — refund" ranks delivery, the own words' entry, 0.42 below)."""
+    makes a match confident ("好的，那怎么取消订单 — 怎么查订单物流": tracking 0.74, cancelling
+    0.53; "how long does that take — refund" ranks delivery, the own words' entry, 0.45 below)."""
     if own.failed or not own.evidence or _unsure(question, own, context):
         return False
     if rewritten.failed or _unsure(rewrite, rewritten, context):

@@ -3,9 +3,9 @@
 A message that asks several things ("how do I change my address? and how long is delivery?")
 is also searched one question at a time (``parts``): each part is then matched like a question
 of its own, and two parts one entry answers are one question. A remark after the last question
-that matches nothing is left out of the search. A search that fails (index down,
-too slow) is not an error for the customer: the plan hands the request over to a person, and the
-step says so with its ``fallback``.
+that matches nothing is left out of the search. A search that fails (index down, too slow) is
+not an error for the customer: the plan hands the request over to a person, and the step says
+so with its ``fallback``.
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ class Retrieval:
 async def retrieve_evidence(question: str, context: AskContext) -> Retrieval:
     """Step: the evidence for ``question`` (the guard-normalised or standalone question)."""
     services = context.services
-    thresholds = services.config.thresholds
-    floor = thresholds.refusal_score(detect_language(question))
+    floor = services.config.thresholds.refusal_score(detect_language(question))
     with context.span("beacon.retrieve") as span:
         started = time.perf_counter()
         try:
@@ -70,14 +69,12 @@ async def _without_remark(
     """The candidates for ``question``, and the text they are for: a remark after the last
     question that matches no entry on its own ("How do I request a refund? my email is …") is
     left out, as a part of a message that matches nothing is (its words only dilute the match)."""
-    found = await _search(question, context)
     asked, remark = split_remark(question)
-    if not remark or not found:
-        return found, question
-    aside = await _search(remark, context)
-    if aside and aside[0].score >= floor:
-        return found, question
-    return await _search(asked, context), asked
+    if remark:
+        aside = await _search(remark, context)
+        if not aside or aside[0].score < floor:
+            return await _search(asked, context), asked
+    return await _search(question, context), question
 
 
 async def _search(question: str, context: AskContext) -> tuple[Evidence, ...]:
