@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from evals.drills.service_process import BeaconProcess, start_beacon, wait_until_ready
+from evals.drills.tcp_proxy import TcpProxy, run_tcp_proxy
 from evals.upstream.config import SimulatorConfig
 from evals.upstream.process import SimulatorProcess, pick_free_port, start_simulator
-from tests.web.tcp_proxy import TcpProxy
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # The slow model's answer: forty distinct words and no digits, so no checkable claim and the
@@ -49,9 +49,8 @@ def model_beacon_behind_proxy(
 ) -> Iterator[TcpProxy]:
     """Beacon answering with ``upstream``'s model, reached through a proxy a test can cut."""
     settings = {"BEACON_PROVIDER": "openai", "BEACON_LLM__BASE_URL": upstream.openai_base_url}
-    with serve_beacon(index_dir, work, **settings) as beacon:
-        proxy = TcpProxy(beacon.port)
-        try:
-            yield proxy
-        finally:
-            proxy.close()
+    with (
+        serve_beacon(index_dir, work, **settings) as beacon,
+        run_tcp_proxy("127.0.0.1", beacon.port) as proxy,
+    ):
+        yield proxy

@@ -84,7 +84,7 @@ class ProxiedRedis:
         self.url = ""
         self.results: list[AskResult] = []
         self._script = script
-        self._settings = {**redis_state_settings(proxy.url), **settings}
+        self._settings = {**redis_state_settings(proxy.url("redis")), **settings}
         self._state_up: dict[str, dict[str, float]] = {}
         self._phases: dict[str, dict[str, float]] = {}
 

@@ -1,9 +1,10 @@
-"""A loopback TCP proxy that can be made slow or cut, to drill a slow or flapping Redis.
+"""A loopback TCP proxy that can be made slow, dropped or cut, so services meet real sockets.
 
-Beacon is pointed at the proxy instead of Redis. ``delay_s`` holds every chunk in both
-directions for that long (a slow network or an overloaded server); ``cut()`` closes every open
-connection and refuses new ones until ``restore()`` (Redis down, then back). It runs on its own
-event loop in a thread of the drill process, so Beacon meets real sockets.
+A client is pointed at the proxy instead of its server. ``delay_s`` holds every chunk in both
+directions for that long (a slow network or an overloaded server). ``drop()`` closes every open
+connection while new ones go through (a dropped Wi-Fi link, the browser reconnects); ``cut()``
+also refuses new ones until ``restore()`` (the server down, then back). It runs on its own event
+loop in a thread of the calling process, so it serves a test and a drill alike.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 CHUNK_BYTES = 65536
+CALL_TIMEOUT_S = 5.0
+
+Connection = tuple[asyncio.StreamWriter, asyncio.StreamWriter]
 
 
 class TcpProxy:
@@ -22,21 +26,28 @@ class TcpProxy:
         self.target = (target_host, target_port)
         self.delay_s = 0.0
         self.port = 0
-        self._cut = False
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._refusing = False
+        self._open: set[Connection] = set()
         self._handlers: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+    def url(self, scheme: str) -> str:
+        return f"{scheme}://127.0.0.1:{self.port}"
 
-    def cut(self) -> None:
-        self._cut = True
-        self._call(self._close_all)
+    def drop(self) -> int:
+        """Close every open connection; returns how many there were."""
+        if self._loop is None:
+            return 0
+        future = asyncio.run_coroutine_threadsafe(self._drop_all(), self._loop)
+        return future.result(CALL_TIMEOUT_S)
+
+    def cut(self) -> int:
+        """Close every open connection and refuse new ones until ``restore()``."""
+        self._refusing = True
+        return self.drop()
 
     def restore(self) -> None:
-        self._cut = False
+        self._refusing = False
 
     async def serve(self, started: threading.Event) -> None:
         self._loop = asyncio.get_running_loop()
@@ -49,7 +60,7 @@ class TcpProxy:
         finally:
             # Closing every connection lets each handler end by itself; cancelling one that is
             # still reading makes Python 3.11's stream callback log a CancelledError.
-            self._close_all()
+            await self._drop_all()
             if self._handlers:
                 await asyncio.wait(set(self._handlers), timeout=1.0)
             for handler in self._handlers:
@@ -57,7 +68,7 @@ class TcpProxy:
             await asyncio.gather(*self._handlers, return_exceptions=True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._cut:
+        if self._refusing:
             writer.close()
             return
         handler = asyncio.current_task()
@@ -66,15 +77,16 @@ class TcpProxy:
             handler.add_done_callback(self._handlers.discard)
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
+        except OSError:  # the server is gone: refuse this client too
             writer.close()
             return
-        self._writers.update((writer, up_writer))
+        connection = (writer, up_writer)
+        self._open.add(connection)
         try:
             await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
         finally:
-            for each in (writer, up_writer):
-                self._writers.discard(each)
+            self._open.discard(connection)
+            for each in connection:
                 each.close()
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -86,13 +98,12 @@ class TcpProxy:
                 await writer.drain()
         writer.close()
 
-    def _close_all(self) -> None:
-        for writer in list(self._writers):
-            writer.close()
-
-    def _call(self, callback: Callable[[], None]) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(callback)
+    async def _drop_all(self) -> int:
+        connections, self._open = list(self._open), set()
+        for connection in connections:
+            for writer in connection:
+                writer.close()
+        return len(connections)
 
 
 @contextmanager
@@ -110,11 +121,11 @@ def run_tcp_proxy(target_host: str, target_port: int) -> Iterator[TcpProxy]:
 
     thread = threading.Thread(target=run, daemon=True, name="tcp-proxy")
     thread.start()
-    if not started.wait(5):
+    if not started.wait(CALL_TIMEOUT_S):
         raise RuntimeError("the TCP proxy did not start")
     try:
         yield proxy
     finally:
         loop.call_soon_threadsafe(task_holder[0].cancel)
-        thread.join(timeout=5)
+        thread.join(timeout=CALL_TIMEOUT_S)
         loop.close()

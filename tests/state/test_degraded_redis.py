@@ -31,7 +31,7 @@ def test_slow_redis_times_out_fast_and_recovers(
 
     async def main() -> tuple[list[float | None], float, float | None]:
         health = make_health(registry, cooldown_s=0.2)
-        options = RedisOptions(proxy.url, timeout_s=0.1)
+        options = RedisOptions(proxy.url("redis"), timeout_s=0.1)
         limiter = SharedRateLimiter(
             connect(options), keys, health, rate_per_s=0.001, burst=4, local_share=0.5
         )
@@ -59,7 +59,7 @@ def test_cut_redis_degrades_then_recovers(
     async def main() -> tuple[float, float]:
         health = make_health(registry, cooldown_s=0.1)
         limiter = SharedRateLimiter(
-            connect(RedisOptions(proxy.url, timeout_s=0.2)),
+            connect(RedisOptions(proxy.url("redis"), timeout_s=0.2)),
             keys,
             health,
             rate_per_s=100,
@@ -85,7 +85,7 @@ def test_idle_connections_are_fresh_after_redis_returns(proxy: TcpProxy) -> None
     the first commands after Redis returns succeed, none fails on a closed socket."""
 
     async def main() -> list[object]:
-        client = connect(RedisOptions(proxy.url, timeout_s=0.2))
+        client = connect(RedisOptions(proxy.url("redis"), timeout_s=0.2))
         await asyncio.gather(*(client.ping() for _ in range(4)))  # four pooled connections
         proxy.cut()  # closes them; nothing uses them while Redis is away
         await asyncio.sleep(0.1)

@@ -33,7 +33,7 @@ def served(
         settings = {
             "BEACON_RETRIEVAL__INDEX_DIR": str(demo_index_dir),
             "BEACON_RETRIEVAL__BUILD_IF_MISSING": "false",
-            **redis_state_settings(proxy.url, timeout_s=0.2),
+            **redis_state_settings(proxy.url("redis"), timeout_s=0.2),
         }
         port = pick_free_port("127.0.0.1")
         with start_beacon(

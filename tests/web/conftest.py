@@ -9,10 +9,10 @@ import pytest
 from selenium import webdriver
 
 from evals.drills.service_process import BeaconProcess
+from evals.drills.tcp_proxy import TcpProxy
 from evals.upstream.process import SimulatorProcess
 from tests.served import SLOW_ANSWER, model_beacon_behind_proxy, serve_beacon, slow_model
 from tests.web.browser import ChatPage, start_chromium
-from tests.web.tcp_proxy import TcpProxy
 
 ANSWER = SLOW_ANSWER
 
@@ -62,4 +62,4 @@ def proxy(
 def model_chat(chromium: webdriver.Chrome, proxy: TcpProxy, upstream: SimulatorProcess) -> ChatPage:
     """The chat page of a Beacon that answers with a (simulated) model, counters reset."""
     upstream.reset_stats()
-    return ChatPage(chromium, proxy.url).open()
+    return ChatPage(chromium, proxy.url("http")).open()
